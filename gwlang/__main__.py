@@ -1,0 +1,3 @@
+from gwlang.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""Spans, diagnostics and their rendering.
+
+Every stage reports problems as `Diagnostic` values: a stable code, a primary
+label on a span, secondary labels, notes and a help line.  Spans are character
+offsets into a `Source`; lines and columns are computed only when rendering,
+so carrying a span costs two integers.  Stages raise `GwError` (one or more
+diagnostics) and the command line renders them as text or JSON.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+
+class Source:
+    """One text the user wrote: a file, or an `-E` expression."""
+
+    __slots__ = ("name", "text", "__dict__")
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        position = find("\n")
+        while position >= 0:
+            starts.append(position + 1)
+            position = find("\n", position + 1)
+        return starts
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line_index = bisect.bisect_right(self.line_starts, offset) - 1
+        return line_index + 1, offset - self.line_starts[line_index] + 1
+
+    def line_text(self, line: int) -> str:
+        start = self.line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start : end if end >= 0 else len(self.text)]
+
+    def __repr__(self) -> str:
+        return f"Source({self.name!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range of characters in one source."""
+
+    source: Source = field(compare=False, repr=False)
+    start: int
+    end: int
+
+    def to(self, other: Span) -> Span:
+        """The span from the start of this one to the end of `other`."""
+        return Span(self.source, self.start, max(self.end, other.end))
+
+    @property
+    def location(self) -> str:
+        line, column = self.source.line_column(self.start)
+        return f"{self.source.name}:{line}:{column}"
+
+
+class Severity(Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    span: Span
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem, as the user will read it."""
+
+    code: str
+    message: str
+    primary: Label | None
+    secondary: tuple[Label, ...] = ()
+    notes: tuple[str, ...] = ()
+    help: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def with_note(self, note: str) -> Diagnostic:
+        return Diagnostic(self.code, self.message, self.primary, self.secondary,
+                          self.notes + (note,), self.help, self.severity)
+
+    def sort_key(self) -> tuple[str, int, str]:
+        if self.primary is None:
+            return ("", 0, self.code)
+        return (self.primary.span.source.name, self.primary.span.start, self.code)
+
+
+class GwError(Exception):
+    """Raised by any stage with the diagnostics that stopped it."""
+
+    def __init__(self, diagnostics: Diagnostic | Sequence[Diagnostic]) -> None:
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+        super().__init__(self.diagnostics[0].message if self.diagnostics else "error")
+
+
+def error(code: str, message: str, span: Span | None, label: str = "", *,
+          secondary: Iterable[Label] = (), notes: Iterable[str] = (),
+          help: str | None = None) -> GwError:
+    """Build a one-diagnostic `GwError`; the usual way a stage reports."""
+    primary = Label(span, label) if span is not None else None
+    return GwError(Diagnostic(code, message, primary, tuple(secondary), tuple(notes), help))
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A "did you mean" help line, or None when nothing is close."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not matches:
+        return None
+    return "did you mean " + " or ".join(f"`{m}`" for m in matches) + "?"
+
+
+# ---------------------------------------------------------------- rendering
+
+_COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "bold": "\x1b[1m",
+            "blue": "\x1b[1;34m", "reset": "\x1b[0m"}
+
+
+def render_text(diagnostic: Diagnostic, colour: bool = False) -> str:
+    """The human form: header, `-->` locations, source lines with carets, notes."""
+    def paint(text: str, style: str) -> str:
+        return f"{_COLOURS[style]}{text}{_COLOURS['reset']}" if colour else text
+
+    severity = diagnostic.severity.value
+    out = [paint(f"{severity}[{diagnostic.code}]", severity) + paint(f": {diagnostic.message}", "bold")]
+    labels = ([diagnostic.primary] if diagnostic.primary else []) + list(diagnostic.secondary)
+    gutter = max((len(str(l.span.source.line_column(l.span.start)[0])) for l in labels), default=1)
+    for index, label in enumerate(labels):
+        out.extend(_render_label(label, gutter, primary=index == 0 and diagnostic.primary is not None,
+                                 paint=paint))
+    pad = " " * (gutter + 1)
+    for note in diagnostic.notes:
+        out.append(f"{pad}{paint('=', 'blue')} note: {note}")
+    if diagnostic.help:
+        out.append(f"{pad}{paint('=', 'blue')} help: {diagnostic.help}")
+    return "\n".join(out)
+
+
+def _render_label(label: Label, gutter: int, primary: bool, paint: Any) -> list[str]:
+    span = label.span
+    line, column = span.source.line_column(span.start)
+    text = span.source.line_text(line)
+    end_line, end_column = span.source.line_column(max(span.start, span.end - 1))
+    width = (end_column - column + 1) if end_line == line else max(1, len(text) - column + 1)
+    width = max(1, width)
+    display = text.replace("\t", " ")
+    marker = ("^" if primary else "-") * width
+    bar = paint("|", "blue")
+    lines = [f"{' ' * gutter}{paint('-->', 'blue')} {span.source.name}:{line}:{column}",
+             f"{' ' * (gutter + 1)}{bar}",
+             f"{paint(str(line).rjust(gutter), 'blue')} {bar} {display}"]
+    caret_line = f"{' ' * (gutter + 1)}{bar} {' ' * (column - 1)}{paint(marker, 'error' if primary else 'blue')}"
+    if label.message:
+        caret_line += f" {label.message}"
+    lines.append(caret_line)
+    return lines
+
+
+def to_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    """The data form of `--error-format=json`: the same content as the text."""
+    def label_json(label: Label) -> dict[str, Any]:
+        line, column = label.span.source.line_column(label.span.start)
+        end_line, end_column = label.span.source.line_column(label.span.end)
+        return {"file": label.span.source.name, "line": line, "column": column,
+                "end_line": end_line, "end_column": end_column,
+                "start": label.span.start, "end": label.span.end, "message": label.message}
+
+    return {
+        "severity": diagnostic.severity.value,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "primary": label_json(diagnostic.primary) if diagnostic.primary else None,
+        "secondary": [label_json(label) for label in diagnostic.secondary],
+        "notes": list(diagnostic.notes),
+        "help": diagnostic.help,
+    }
+
+
+def render_all(diagnostics: Sequence[Diagnostic], error_format: str = "text", colour: bool = False) -> str:
+    if error_format == "json":
+        return json.dumps([to_json(d) for d in diagnostics], indent=2)
+    rendered = [render_text(d, colour) for d in diagnostics]
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    if errors > 1:
+        rendered.append(f"{errors} errors")
+    return "\n\n".join(rendered)

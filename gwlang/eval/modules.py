@@ -1,0 +1,288 @@
+"""Modules: finding, confining, loading and scoping `.gw` files.
+
+`"./x.gw"` is relative to the importing file and must stay inside that
+file's root; `<a/b.gw>` is looked up in the search roots (`-I`, `GWPATH`,
+then the stdlib).  Paths are resolved through symlinks before the check, so
+a link cannot lead out.  A file is parsed and evaluated once per run; its
+static imports are loaded when it is, so an import cycle is found before
+anything is evaluated, and reported with every step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gwlang.diagnostics import GwError, Label, Source, Span, did_you_mean, error
+from gwlang.eval.evaluator import Evaluator
+from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk, type_name
+from gwlang.syntax import ast
+from gwlang.syntax.parser import parse
+
+STDLIB = Path(__file__).resolve().parent.parent.parent / "stdlib"
+
+
+def stdlib_root() -> Path:
+    override = os.environ.get("GWLANG_STDLIB")
+    return Path(override).resolve() if override else STDLIB
+
+
+@dataclass(frozen=True)
+class SearchPath:
+    """Where imports may come from.
+
+    `search_roots` answer `<a/b.gw>`, in order.  `source_roots` are the trees
+    relative imports may move within: the project (the working directory),
+    each search root, and the folder of any file named on the command line
+    outside them.
+    """
+    search_roots: tuple[Path, ...]
+    source_roots: tuple[Path, ...]
+
+    @staticmethod
+    def build(include: list[str] | tuple[str, ...] = (), gwpath: str | None = None,
+              project: Path | None = None) -> SearchPath:
+        if gwpath is None:
+            gwpath = os.environ.get("GWPATH", "")
+        roots = [Path(p).resolve() for p in include]
+        roots += [Path(p).resolve() for p in gwpath.split(os.pathsep) if p]
+        roots.append(stdlib_root())
+        project_root = (project or Path.cwd()).resolve()
+        return SearchPath(tuple(roots), (project_root, *roots))
+
+    def with_source_root(self, folder: Path) -> SearchPath:
+        folder = folder.resolve()
+        if any(_inside(folder, root) for root in self.source_roots):
+            return self
+        return SearchPath(self.search_roots, (*self.source_roots, folder))
+
+    def root_of(self, path: Path) -> Path | None:
+        containing = [root for root in self.source_roots if _inside(path, root)]
+        return max(containing, key=lambda r: len(r.parts)) if containing else None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+@dataclass(eq=False)
+class LoadedModule:
+    path: Path
+    source: Source
+    module: ast.Module
+    dependencies: dict[tuple[str, bool, str], LoadedModule] = field(default_factory=dict)
+    scope: Scope | None = None
+    exports: AttrSet | None = None
+    value_thunk: Thunk | None = None
+
+
+def display_name(path: Path) -> str:
+    """Paths as users wrote them: relative to the working directory where possible."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        stdlib = stdlib_root()
+        if _inside(path, stdlib):
+            return f"<stdlib>/{path.relative_to(stdlib)}"
+        return str(path)
+
+
+class ModuleLoader:
+    """Loads files once each and gives their values and scopes to the evaluator."""
+
+    def __init__(self, search: SearchPath, evaluator: Evaluator) -> None:
+        self.search = search
+        self.evaluator = evaluator
+        evaluator.loader = self
+        self.modules: dict[Path, LoadedModule] = {}
+        self._by_source: dict[int, LoadedModule] = {}
+        self._loading: list[tuple[Path, Span | None]] = []
+
+    # -- loading -------------------------------------------------------------------
+
+    def load_file(self, path: Path) -> LoadedModule:
+        """A file named on the command line."""
+        resolved = path.resolve()
+        self.search = self.search.with_source_root(resolved.parent)
+        return self._load(resolved, None)
+
+    def load_text(self, name: str, text: str, folder: Path) -> LoadedModule:
+        """Text that is not a file (an `-E` expression), importing relative to `folder`."""
+        source = Source(name, text)
+        loaded = LoadedModule(folder.resolve() / "-", source, parse(source))
+        self._by_source[id(source)] = loaded
+        self._load_dependencies(loaded)
+        return loaded
+
+    def _load(self, path: Path, via: Span | None) -> LoadedModule:
+        cached = self.modules.get(path)
+        if cached is not None:
+            return cached
+        for index, (loading, _) in enumerate(self._loading):
+            if loading == path:
+                raise self._cycle(index, path, via)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as problem:
+            reason = problem.strerror if isinstance(problem, OSError) and problem.strerror else str(problem)
+            raise error("E0220", f"cannot read `{display_name(path)}`: {reason}", via,
+                        "imported here" if via else "") from None
+        source = Source(display_name(path), text)
+        loaded = LoadedModule(path, source, parse(source))
+        self._by_source[id(source)] = loaded
+        self._loading.append((path, via))
+        try:
+            self._load_dependencies(loaded)
+        finally:
+            self._loading.pop()
+        self.modules[path] = loaded
+        return loaded
+
+    def _load_dependencies(self, loaded: LoadedModule) -> None:
+        failures: list[GwError] = []
+        for node in loaded.module.imports:
+            key = (node.target, node.search, "")
+            if key in loaded.dependencies:
+                continue
+            try:
+                target = self.resolve(node.target, node.search, loaded.path, node.span)
+                loaded.dependencies[key] = self._load(target, node.span)
+            except GwError as failure:
+                failures.append(failure)
+        if failures:
+            raise GwError([d for f in failures for d in f.diagnostics])
+
+    def _cycle(self, index: int, path: Path, via: Span | None) -> GwError:
+        steps = self._loading[index:]
+        chain = " -> ".join(display_name(p) for p, _ in steps) + f" -> {display_name(path)}"
+        secondary = [Label(span, f"`{span.source.name}` imports the next") for _, span in steps[1:] if span]
+        return error("E0222", "import cycle", via, f"this imports `{display_name(path)}`, which imports this file",
+                     secondary=secondary, notes=[f"the cycle: {chain}"],
+                     help="move what both files need into a third file that both import")
+
+    def resolve(self, target: str, search: bool, importer: Path, span: Span) -> Path:
+        if search:
+            return self._resolve_search(target, span)
+        if not target.startswith(("./", "../")):
+            raise error("E0220", f"a relative import starts with `./` or `../`: `{target}`", span,
+                        "ambiguous path", help=f"write `\"./{target}\"`, or `<{target}>` for the search path")
+        root = self.search.root_of(importer) or importer.parent
+        candidate = (importer.parent / target).resolve()
+        if not _inside(candidate, root):
+            raise error("E0221", f"`{target}` leads outside `{display_name(root)}`", span,
+                        "this import leaves its root",
+                        notes=[f"`{span.source.name}` lies under `{display_name(root)}`; "
+                               "relative imports stay inside it, symlinks included"],
+                        help="put the file under the same root, or add its folder with `-I` and import it as `<...>`")
+        if not candidate.is_file():
+            raise self._not_found(target, candidate.parent, span)
+        return candidate
+
+    def _resolve_search(self, target: str, span: Span) -> Path:
+        for root in self.search.search_roots:
+            candidate = (root / target).resolve()
+            if not _inside(candidate, root):
+                raise error("E0221", f"`<{target}>` leads outside the search root `{display_name(root)}`",
+                            span, "this import leaves its root")
+            if candidate.is_file():
+                return candidate
+        roots = ", ".join(f"`{display_name(r)}`" for r in self.search.search_roots)
+        raise error("E0220", f"`<{target}>` is not in the search path", span, "not found",
+                    notes=[f"searched {roots}"], help="add a folder with `-I DIR` or `GWPATH`")
+
+    def _not_found(self, target: str, folder: Path, span: Span) -> GwError:
+        wanted = Path(target).name
+        siblings = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+        return error("E0220", f"cannot find `{target}`", span, "no such file",
+                     help=did_you_mean(wanted, siblings))
+
+    # -- values and scopes ------------------------------------------------------------
+
+    def import_value(self, target: str, search: bool, span: Span) -> Any:
+        """`import "x"` inside an expression: the module's value."""
+        importer = self._module_of(span.source)
+        loaded = importer.dependencies.get((target, search, "")) if importer else None
+        if loaded is None:
+            path = self.resolve(target, search, importer.path if importer else Path.cwd() / "-", span)
+            loaded = self._load(path, span)
+        return self.value(loaded)
+
+    def _module_of(self, source: Source) -> LoadedModule | None:
+        return self._by_source.get(id(source))
+
+    def value(self, loaded: LoadedModule) -> Any:
+        """What `import` gives: the expression's value, or the set of the module's own names."""
+        module = loaded.module
+        if module.body is not None:
+            if loaded.value_thunk is None:
+                loaded.value_thunk = Thunk(module.body, self.evaluator.root_scope, loaded.source.name,
+                                           module.body.span)
+            return self.evaluator.force_thunk(loaded.value_thunk)
+        self.scope(loaded)
+        assert loaded.exports is not None
+        return loaded.exports
+
+    def scope(self, loaded: LoadedModule) -> Scope:
+        """The names visible inside a module: its own, then its open imports, then builtins."""
+        if loaded.scope is not None:
+            return loaded.scope
+        module = loaded.module
+        if module.body is not None:
+            value = self.value(loaded)
+            names = dict(value.attrs) if type(value) is AttrSet else {}
+            loaded.scope = Scope(names, self.evaluator.root_scope)
+            return loaded.scope
+        imported = Scope({}, self.evaluator.root_scope)
+        own: dict[str, Any] = {}
+        own_spans: dict[str, Span] = {}
+        scope = Scope(own, imported)
+        loaded.scope = scope
+        exported: dict[str, Any] = {}
+        import_origin: dict[str, tuple[LoadedModule, Span]] = {}
+        for item in module.items:
+            if isinstance(item, ast.ImportItem):
+                dependency = loaded.dependencies[(item.target, item.search, "")]
+                if item.alias is not None:
+                    self._define(own, own_spans, item.alias.name, item.alias.span,
+                                 Thunk(lambda d=dependency: self.value(d), None, item.alias.name, item.span))
+                else:
+                    self._open_import(imported.names, import_origin, dependency, item)
+            elif isinstance(item, ast.LetItem):
+                built = self.evaluator.build_attrs(item.bindings, scope, scope)
+                for name, value in built.attrs.items():
+                    self._define(own, own_spans, name, built.spans[name], value)
+                    exported[name] = value
+            else:
+                kind = {ast.ProfileDecl: "profile", ast.SiteDecl: "site", ast.SchemaDecl: "schema"}[type(item)]
+                declaration = Declaration(kind, item.name.name, item, scope, loaded.source.name)
+                self._define(own, own_spans, item.name.name, item.name.span, declaration)
+                exported[item.name.name] = declaration
+        loaded.exports = AttrSet(exported, {k: own_spans[k] for k in exported})
+        return scope
+
+    def _define(self, names: dict[str, Any], spans: dict[str, Span], name: str, span: Span, value: Any) -> None:
+        if name in names:
+            raise error("E0223", f"`{name}` is declared twice in this module", span, "declared again here",
+                        secondary=[Label(spans[name], "first declared here")],
+                        help="rename one of them")
+        names[name] = value
+        spans[name] = span
+
+    def _open_import(self, names: dict[str, Any], origin: dict[str, tuple[LoadedModule, Span]],
+                     dependency: LoadedModule, item: ast.ImportItem) -> None:
+        value = self.value(dependency)
+        if type(value) is not AttrSet:
+            raise error("E0203", f"`import` without `as` needs a module of names, not {type_name(value)}",
+                        item.span, "this module's value is not an attribute set",
+                        help=f"write `import ... as name;` to bind it to a name")
+        for name, member in value.attrs.items():
+            if name in names and names[name] is not member:
+                first_module, first_span = origin[name]
+                raise error("E0224", f"`{name}` is imported from two modules", item.span,
+                            f"`{dependency.source.name}` defines `{name}`",
+                            secondary=[Label(first_span, f"`{first_module.source.name}` defines it too")],
+                            help="import one of them with `as` and refer to it by qualified name")
+            names[name] = member
+            origin[name] = (dependency, item.span)

@@ -1,0 +1,128 @@
+"""Values to text: gw syntax for people, plain data for JSON.
+
+Printing forces what it prints.  An attribute or element whose evaluation
+fails is printed as `«error»` and its diagnostic collected, so one run shows
+every independent error of a value instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gwlang.diagnostics import Diagnostic, GwError, Span, error
+from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
+from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, type_name
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'\-]*$")
+KEYWORDS = frozenset({"import", "as", "let", "in", "if", "then", "else", "inherit", "or", "rec", "true",
+                      "false", "null", "schema", "profile", "site", "host", "node", "extends", "abstract",
+                      "final", "assert"})
+LINE_WIDTH = 80
+
+
+class Collector:
+    """Diagnostics met while printing, each reported once."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[tuple[str, str, int]] = set()
+
+    def add(self, failure: GwError) -> None:
+        for diagnostic in failure.diagnostics:
+            span = diagnostic.primary.span if diagnostic.primary else None
+            key = (diagnostic.code, span.source.name if span else "", span.start if span else -1)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.diagnostics.append(diagnostic)
+
+
+def quote_string(text: str) -> str:
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+               .replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r"))
+    return f'"{escaped}"'
+
+
+def attribute_key(name: str) -> str:
+    return name if _IDENTIFIER.match(name) and name not in KEYWORDS else quote_string(name)
+
+
+def to_gw(evaluator: Any, value: Any, collector: Collector, indent: int = 0) -> str:
+    """The value in gw syntax; sets and long lists over several lines."""
+    try:
+        value = evaluator.force(value)
+    except GwError as failure:
+        collector.add(failure)
+        return "«error»"
+    kind = type(value)
+    if kind is tuple:
+        items = [to_gw(evaluator, item, collector, indent + 2) for item in value]
+        return _block("[", "]", items, indent, separator="")
+    if kind is AttrSet:
+        entries = [f"{attribute_key(name)} = {to_gw(evaluator, value.attrs[name], collector, indent + 2)};"
+                   for name in sorted(value.attrs)]
+        return _block("{", "}", entries, indent, separator="")
+    return scalar_to_gw(value)
+
+
+def _block(opening: str, closing: str, items: list[str], indent: int, separator: str) -> str:
+    if not items:
+        return f"{opening} {closing}"
+    inline = f"{opening} " + " ".join(items) + f" {closing}"
+    if len(inline) + indent <= LINE_WIDTH and "\n" not in inline:
+        return inline
+    pad = " " * (indent + 2)
+    return opening + "\n" + "\n".join(pad + item for item in items) + "\n" + " " * indent + closing
+
+
+def scalar_to_gw(value: Any) -> str:
+    kind = type(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is str:
+        return quote_string(value)
+    if kind is Size or kind is MacAddress:
+        return value.canonical  # type: ignore[no-any-return]
+    if kind is IPAddress:
+        return value.canonical if value.version == 4 else f"ip {quote_string(value.canonical)}"
+    if kind is IPNetwork:
+        return value.canonical if value.version == 4 else f"net {quote_string(value.canonical)}"
+    if kind is Closure:
+        return f"«lambda @ {value.lambda_.span.location}»"
+    if kind is Builtin:
+        return f"«builtin {value.name}»"
+    if kind is Declaration:
+        return f"«{value.kind} {value.name}»"
+    return f"«{type_name(value)}»"
+
+
+def to_plain(evaluator: Any, value: Any, span: Span | None, collector: Collector | None = None) -> Any:
+    """The value as JSON-ready data; domain values as their canonical strings."""
+    try:
+        value = evaluator.force(value)
+    except GwError as failure:
+        if collector is None:
+            raise
+        collector.add(failure)
+        return None
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return value
+    if kind is tuple:
+        return [to_plain(evaluator, item, span, collector) for item in value]
+    if kind is AttrSet:
+        return {name: to_plain(evaluator, value.attrs[name], span, collector) for name in sorted(value.attrs)}
+    if kind in (Size, IPAddress, IPNetwork, MacAddress):
+        return value.canonical
+    if kind is Declaration:
+        return {"declaration": value.kind, "name": value.name}
+    failure = error("E0216", f"cannot convert {type_name(value)} to JSON", span, "converted here",
+                    notes=["JSON holds data only: functions have no JSON form"])
+    if collector is None:
+        raise failure
+    collector.add(failure)
+    return None

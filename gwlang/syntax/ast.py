@@ -1,0 +1,403 @@
+"""The abstract syntax of gw: frozen, slotted dataclasses, one per form.
+
+Every node carries the `Span` it was written at; spans never take part in
+equality, so two parses of the same program compare equal wherever it was
+written.  Nodes hold no behaviour: the evaluator and the printer dispatch on
+them with `match`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gwlang.diagnostics import Span
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class IntLit:
+    """`42`"""
+    value: int
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SizeLit:
+    """`512MiB`: `text` as written, `value` in bytes."""
+    text: str
+    value: int
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainLit:
+    """An address literal: `10.0.0.1` (ipv4), `10.0.0.0/24` (net), `00:16:3e:00:00:01` (mac)."""
+    kind: Literal["ipv4", "net", "mac"]
+    text: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """`true`, `false`, `null`."""
+    value: bool | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Str:
+    """`"a ${b} c"` or `''...''`: literal pieces and interpolated expressions, in order."""
+    parts: tuple[str | Expr, ...]
+    indented: bool
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """`name`"""
+    name: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticKey:
+    """`a` or `"a b"` in an attribute path."""
+    name: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicKey:
+    """`${expr}` in an attribute path."""
+    expr: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+AttrKey = StaticKey | DynamicKey
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """`e.a.b` or `e.a.b or default`."""
+    target: Expr
+    path: tuple[AttrKey, ...]
+    default: Expr | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class HasAttr:
+    """`e ? a.b`"""
+    target: Expr
+    path: tuple[AttrKey, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    """`f x`"""
+    function: Expr
+    argument: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Formal:
+    """`name` or `name ? default` in a set pattern."""
+    name: str
+    default: Expr | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """`{ a, b ? 1, ... }`, optionally bound whole with `args@`."""
+    formals: tuple[Formal, ...]
+    ellipsis: bool
+    bind_as: str | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda:
+    """`x: body` (param is a name) or `{ a, b ? 1 }: body` (param is a pattern)."""
+    param: str | Pattern
+    body: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Bind:
+    """`a.b = e;` inside an attribute set or `let`."""
+    path: tuple[AttrKey, ...]
+    value: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Inherit:
+    """`inherit a b;` or `inherit (e) a b;`"""
+    names: tuple[StaticKey, ...]
+    source: Expr | None
+    span: Span = field(compare=False, repr=False)
+
+
+Binding = Bind | Inherit
+
+
+@dataclass(frozen=True, slots=True)
+class AttrSet:
+    """`{ a = 1; }`, or `rec { ... }` where the values see each other."""
+    bindings: tuple[Binding, ...]
+    recursive: bool
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr:
+    """`[ a b c ]`"""
+    items: tuple[Expr, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    """`let a = 1; b = a; in body` (recursive, lazy)."""
+    bindings: tuple[Binding, ...]
+    body: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    """`if c then a else b`"""
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+BinaryOperator = Literal["->", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "//",
+                         "+", "-", "*", "/", "++"]
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    """`a OP b` for every infix operator; `op_span` points at the operator."""
+    op: BinaryOperator
+    left: Expr
+    right: Expr
+    span: Span = field(compare=False, repr=False)
+    op_span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """`!e`"""
+    operand: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Negate:
+    """`-e`"""
+    operand: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """`import "./x.gw"` (relative) or `import <a/b.gw>` (search path)."""
+    target: str
+    search: bool
+    span: Span = field(compare=False, repr=False)
+
+
+Expr = (IntLit | SizeLit | DomainLit | Const | Str | Var | Select | HasAttr | Apply | Lambda
+        | AttrSet | ListExpr | Let | If | BinOp | Not | Negate | Import)
+
+# ---------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A declared or referenced name with its own span."""
+    name: str
+    span: Span = field(compare=False, repr=False)
+
+
+StatementOp = Literal["=", "?=", "+=", "-="]
+
+
+@dataclass(frozen=True, slots=True)
+class Define:
+    """`path = e;`, `path ?= e;`, `path += e;`, `path -= e;`, `final path = e;`"""
+    path: tuple[AttrKey, ...]
+    op: StatementOp
+    value: Expr
+    final: bool
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Assert:
+    """`assert condition, "message";`"""
+    condition: Expr
+    message: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+Statement = Define | Assert
+
+
+@dataclass(frozen=True, slots=True)
+class TypeName:
+    """`int`, `string`, `interface` (a schema name)."""
+    name: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRange:
+    """`1..128`, `16MiB..`, `..64` inside a type call."""
+    low: int | SizeLit | None
+    high: int | SizeLit | None
+    span: Span = field(compare=False, repr=False)
+
+
+TypeArg = int | SizeLit | str | TypeName | TypeRange
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCall:
+    """`int(1..64)`, `size(16MiB..)`, `enum("a", "b")`, `ref(host)`."""
+    name: str
+    args: tuple[TypeArg, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeList:
+    """`[T]`"""
+    element: TypeExpr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeAttrs:
+    """`{K: T}`"""
+    key: TypeExpr
+    value: TypeExpr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeNullable:
+    """`T?`"""
+    inner: TypeExpr
+    span: Span = field(compare=False, repr=False)
+
+
+TypeExpr = TypeName | TypeCall | TypeList | TypeAttrs | TypeNullable
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """`path : type = default "documentation";` in a schema."""
+    path: tuple[AttrKey, ...]
+    type: TypeExpr
+    default: Expr | None
+    doc: str | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaDecl:
+    """`schema node { ... }`"""
+    name: Name
+    fields: tuple[Field, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileDecl:
+    """`[abstract] profile ui extends base, x { statements }`"""
+    name: Name
+    abstract: bool
+    parents: tuple[Name, ...]
+    body: tuple[Statement, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class HostDecl:
+    """`host gw { statements }`"""
+    name: Name
+    body: tuple[Statement, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """`[01..16]` after a node name: bounds and the zero-padding width."""
+    low: int
+    high: int
+    width: int
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDecl:
+    """`node ce : P1, P2 { ... }`, `node wn[01..04] : wn { ... }`, or `node ce { ... }`."""
+    name: Name
+    family: Family | None
+    profiles: tuple[Name, ...] | None
+    body: tuple[Statement, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+SiteItem = Define | Assert | HostDecl | NodeDecl
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDecl:
+    """`[abstract] site ucc extends gateway { ... }`"""
+    name: Name
+    abstract: bool
+    parents: tuple[Name, ...]
+    items: tuple[SiteItem, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    """`import <a/b.gw>;` (names join the scope) or `import "./x.gw" as x;`."""
+    target: str
+    search: bool
+    alias: Name | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LetItem:
+    """`let a = 1; b = 2;` at module level."""
+    bindings: tuple[Binding, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+Item = ImportItem | LetItem | SchemaDecl | ProfileDecl | SiteDecl
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A file: either items, or one expression (`body`).
+
+    `imports` lists every import the file contains, items and expressions
+    alike, so the loader can load (and check for cycles) before evaluating.
+    """
+    items: tuple[Item, ...]
+    body: Expr | None
+    span: Span = field(compare=False, repr=False)
+    imports: tuple[Import | ImportItem, ...] = field(default=(), compare=False, repr=False)
