@@ -22,7 +22,7 @@ from typing import Any
 class Source:
     """One text the user wrote: a file, or an `-E` expression."""
 
-    __slots__ = ("name", "text", "__dict__")
+    __slots__ = ("__dict__", "name", "text")
 
     def __init__(self, name: str, text: str) -> None:
         self.name = name
@@ -95,7 +95,7 @@ class Diagnostic:
 
     def with_note(self, note: str) -> Diagnostic:
         return Diagnostic(self.code, self.message, self.primary, self.secondary,
-                          self.notes + (note,), self.help, self.severity)
+                          (*self.notes, note), self.help, self.severity)
 
     def sort_key(self) -> tuple[str, int, str]:
         if self.primary is None:

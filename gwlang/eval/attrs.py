@@ -46,7 +46,7 @@ class AttrBuilder:
                 self._merge_literal(existing, value, scope)
                 return
             raise self._duplicate(label, binding.path[-1].span, target.spans[leaf])
-        target.entries[leaf] = _delay_value(value, scope, label)
+        target.entries[leaf] = delay_binding(value, scope, label)
         target.spans[leaf] = binding.path[-1].span
 
     def _descend(self, target: _Nested, name: str, span: Span, path: list[str]) -> _Nested:
@@ -107,9 +107,10 @@ def _finish(nested: _Nested) -> AttrSet:
     return AttrSet(attrs, nested.spans)
 
 
-def _delay_value(expr: ast.Expr, scope: Scope, label: str) -> Any:
-    """A thunk for a binding; literals are stored as values (no scope lookups here:
-    the scope may still be filling, so a name could resolve to an outer binding)."""
+def delay_binding(expr: ast.Expr, scope: Scope, label: str) -> Any:
+    """A thunk for a binding's value; literals are stored as values.  Names are
+    never looked up here: the scope may still be filling, so a name could
+    resolve to an outer binding of the same name."""
     kind = type(expr)
     if kind is ast.IntLit or kind is ast.Const:
         return expr.value  # type: ignore[union-attr]

@@ -85,7 +85,7 @@ def _bool_result(ev: Any, value: Any, name: str, span: Span) -> bool:
     if type(value) is not bool:
         raise error("E0203", f"the function given to `{name}` must return a boolean, not {type_name(value)}",
                     span, "called here")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _invalid(message: str, span: Span) -> Exception:
@@ -121,10 +121,10 @@ def _foldl(ev: Any, span: Span, function: Any, start: Any, items: Any) -> Any:
     """Left fold, strict in the accumulator (Nix's `foldl'`), so long lists need no deep stack."""
     function = _function(ev, function, "foldl", span)
     accumulator = ev.force(start)
-    call = ev.call
+    call2 = ev.call2
     force = ev.force
     for item in _list(ev, items, "foldl", span):
-        accumulator = force(call(call(function, accumulator, span), item, span))
+        accumulator = force(call2(function, accumulator, item, span))
     return accumulator
 
 
@@ -592,7 +592,7 @@ def _size(ev: Any, span: Span, text: Any) -> Size:
 
 @builtin("hostIn", "hostIn net n", "hostIn 10.0.0.0/24 10", "10.0.0.10")
 def _host_in(ev: Any, span: Span, network: Any, index: Any) -> IPAddress:
-    """The `n`th address of a network (negative `n` counts back from its end); never its network or broadcast address."""
+    """The `n`th address of a network, negative `n` counting back from its end; never network or broadcast."""
     net = _want(ev, network, IPNetwork, "a network", "hostIn", span)
     try:
         return net.host(_int(ev, index, "hostIn", span))  # type: ignore[no-any-return]

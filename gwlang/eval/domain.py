@@ -27,14 +27,14 @@ class Size:
 
     @property
     def canonical(self) -> str:
-        if self.bytes == 0:
-            return "0B"
+        # The largest unit of either family that holds the size exactly, so
+        # `128MB` stays `128MB` rather than becoming `125000KiB`; binary wins a tie.
         magnitude = abs(self.bytes)
-        for units in (_BINARY_UNITS, _DECIMAL_UNITS):
-            for unit, factor in units:
-                if magnitude % factor == 0:
-                    return f"{self.bytes // factor}{unit}"
-        return f"{self.bytes}B"
+        exact = [(factor, unit) for unit, factor in _BINARY_UNITS + _DECIMAL_UNITS if magnitude % factor == 0]
+        if self.bytes == 0 or not exact:
+            return f"{self.bytes}B"
+        factor, unit = max(exact, key=lambda pair: pair[0])
+        return f"{self.bytes // factor}{unit}"
 
     @staticmethod
     def parse(text: str) -> Size:

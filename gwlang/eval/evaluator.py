@@ -13,6 +13,7 @@ overflow into a diagnostic rather than a traceback.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
 from gwlang.eval import operators
+from gwlang.eval.attrs import AttrBuilder, delay_binding
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, type_name
 from gwlang.syntax import ast
@@ -37,6 +39,7 @@ class Evaluator:
         self.loader = loader
         self.running: list[Thunk] = []
         self.overflow_chain: list[Thunk] | None = None
+        self.overflow_call: Span | None = None
         self._domain_literals: dict[tuple[str, str], Any] = {}
         self.dispatch: dict[type, Callable[[Any, Scope], Any]] = {
             ast.IntLit: self._int, ast.SizeLit: self._size, ast.DomainLit: self._domain,
@@ -151,10 +154,10 @@ class Evaluator:
     def _str(self, expr: ast.Str, scope: Scope) -> str:
         pieces: list[str] = []
         for part in expr.parts:
-            if type(part) is str:
+            if isinstance(part, str):
                 pieces.append(part)
             else:
-                pieces.append(self.interpolate(self.eval(part, scope), part.span))  # type: ignore[union-attr]
+                pieces.append(self.interpolate(self.eval(part, scope), part.span))
         return "".join(pieces)
 
     def interpolate(self, value: Any, span: Span) -> str:
@@ -192,7 +195,7 @@ class Evaluator:
         if type(value) is not str:
             raise error("E0203", f"an attribute name must be a string, not {type_name(value)}",
                         key.span, f"this is {type_name(value)}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def _select(self, expr: ast.Select, scope: Scope) -> Any:
         value = self.eval(expr.target, scope)
@@ -250,8 +253,14 @@ class Evaluator:
         return Closure(expr, scope)
 
     def _apply(self, expr: ast.Apply, scope: Scope) -> Any:
-        function = self.eval(expr.function, scope)
-        return self.call(function, self.delay(expr.argument, scope), expr.span)
+        function = self.dispatch[type(expr.function)](expr.function, scope)
+        try:  # free in 3.11 unless raised
+            return self.call(function, self.delay(expr.argument, scope), expr.span)
+        except RecursionError:
+            # A function that recurses without thunks leaves no chain: keep the innermost call.
+            if self.overflow_call is None:
+                self.overflow_call = expr.span
+            raise
 
     def delay(self, expr: ast.Expr, scope: Scope, label: str | None = None) -> Any:
         """A thunk for `expr`, or its value at once where that costs nothing."""
@@ -268,15 +277,30 @@ class Evaluator:
         return Thunk(expr, scope, label, expr.span)
 
     def call(self, function: Any, argument: Any, span: Span) -> Any:
-        kind = type(function)
-        if kind is Closure:
+        if type(function) is Closure:
             lambda_ = function.lambda_
             param = lambda_.param
             if type(param) is str:
                 body_scope = Scope({param: argument}, function.scope)
             else:
                 body_scope = self._bind_pattern(param, argument, function.scope, span)  # type: ignore[arg-type]
-            return self.dispatch[type(lambda_.body)](lambda_.body, body_scope)
+            body = lambda_.body
+            return self.dispatch[type(body)](body, body_scope)
+        return self._call_other(function, argument, span)
+
+    def call2(self, function: Any, first: Any, second: Any, span: Span) -> Any:
+        """`f a b` without building the intermediate closure of a curried `a: b: ...`."""
+        if type(function) is Closure:
+            outer = function.lambda_
+            inner = outer.body
+            if type(outer.param) is str and type(inner) is ast.Lambda and type(inner.param) is str:
+                scope = Scope({inner.param: second}, Scope({outer.param: first}, function.scope))
+                body = inner.body
+                return self.dispatch[type(body)](body, scope)
+        return self.call(self.force(self.call(function, first, span)), second, span)
+
+    def _call_other(self, function: Any, argument: Any, span: Span) -> Any:
+        kind = type(function)
         if kind is Builtin:
             args = (*function.args, argument)
             if len(args) < function.arity:
@@ -287,7 +311,8 @@ class Evaluator:
             return self.call(self.call(functor, function, span), argument, span)
         raise error("E0215", f"cannot call {type_name(function)}", span,
                     f"this applies {type_name(function)} as if it were a function",
-                    notes=["only functions take arguments; a missing `;` or operator can make two values look like a call"])
+                    notes=["only functions take arguments; a missing `;` or operator "
+                           "can make two values look like a call"])
 
     def _bind_pattern(self, pattern: ast.Pattern, argument: Any, closure_scope: Scope, span: Span) -> Scope:
         given = self.force(argument)
@@ -340,7 +365,15 @@ class Evaluator:
     def build_attrs(self, bindings: tuple[ast.Binding, ...], value_scope: Scope,
                     inherit_scope: Scope) -> AttrSet:
         """Bindings to an attribute set; nested paths (`a.b = 1; a.c = 2;`) merge."""
-        from gwlang.eval.attrs import AttrBuilder
+        simple = _simple_bindings(bindings)
+        if simple is not None:
+            attrs: dict[str, Any] = {}
+            spans: dict[str, Span] = {}
+            for name, key_span, value in simple:
+                attrs[name] = delay_binding(value, value_scope, name)
+                spans[name] = key_span
+            if len(attrs) == len(simple):
+                return AttrSet(attrs, spans)
         builder = AttrBuilder(self)
         for binding in bindings:
             if type(binding) is ast.Bind:
@@ -356,7 +389,7 @@ class Evaluator:
     # -- control and operators ---------------------------------------------------------
 
     def _if(self, expr: ast.If, scope: Scope) -> Any:
-        condition = self.eval(expr.condition, scope)
+        condition = self.dispatch[type(expr.condition)](expr.condition, scope)
         if type(condition) is not bool:
             raise error("E0203", f"a condition must be a boolean, not {type_name(condition)}",
                         expr.condition.span, f"this is {type_name(condition)}")
@@ -383,8 +416,19 @@ class Evaluator:
         op = expr.op
         if op == "&&" or op == "||" or op == "->":
             return self._logic(expr, scope)
-        left = self.eval(expr.left, scope)
-        right = self.eval(expr.right, scope)
+        dispatch = self.dispatch
+        left = dispatch[type(expr.left)](expr.left, scope)
+        right = dispatch[type(expr.right)](expr.right, scope)
+        if type(left) is int and type(right) is int:
+            # The hot path of arithmetic-heavy programs, kept out of the tables.
+            if op == "+":
+                return left + right
+            if op == "-":
+                return left - right
+            if op == "==":
+                return left == right
+            if op == "<":
+                return left < right
         return operators.binary(self, op, left, right, expr)
 
     def _logic(self, expr: ast.BinOp, scope: Scope) -> bool:
@@ -402,12 +446,26 @@ class Evaluator:
         if type(value) is not bool:
             raise error("E0203", f"`{op}` needs booleans, not {type_name(value)}", operand.span,
                         f"this is {type_name(value)}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def _import(self, expr: ast.Import, scope: Scope) -> Any:
         if self.loader is None:
             raise error("E0220", "imports are not available here", expr.span)
         return self.loader.import_value(expr.target, expr.search, expr.span)
+
+
+def _simple_bindings(bindings: tuple[ast.Binding, ...]) -> list[tuple[str, Span, ast.Expr]] | None:
+    """`name = value;` bindings only (the common case), or None when any is dotted,
+    dynamic or an `inherit`; those go through the general builder."""
+    simple = []
+    for binding in bindings:
+        if type(binding) is not ast.Bind or len(binding.path) != 1:
+            return None
+        key = binding.path[0]
+        if type(key) is not ast.StaticKey:
+            return None
+        simple.append((key.name, key.span, binding.value))
+    return simple
 
 
 def _done() -> Any:
@@ -441,6 +499,10 @@ def run_deep(function: Callable[[], T]) -> T:
 
     old_limit = sys.getrecursionlimit()
     old_stack = threading.stack_size()
+    # Evaluation allocates millions of small objects and few cycles; the
+    # default collector thresholds would spend a third of the time scanning.
+    old_thresholds = gc.get_threshold()
+    gc.set_threshold(200_000, 50, 100)
     sys.setrecursionlimit(RECURSION_LIMIT)
     threading.stack_size(STACK_BYTES)
     try:
@@ -450,6 +512,7 @@ def run_deep(function: Callable[[], T]) -> T:
         threading.stack_size(old_stack)
     worker.join()
     sys.setrecursionlimit(old_limit)
+    gc.set_threshold(*old_thresholds)
     if failure:
         raise failure[0]
     return result[0]  # type: ignore[no-any-return]
@@ -458,8 +521,9 @@ def run_deep(function: Callable[[], T]) -> T:
 def too_deep(evaluator: Evaluator, fallback: Span | None) -> GwError:
     """The diagnostic for a Python stack overflow: where evaluation was, at the top."""
     chain = evaluator.overflow_chain or []
-    evaluator.overflow_chain = None
-    span = chain[-1].span if chain else fallback
+    call = evaluator.overflow_call
+    evaluator.overflow_chain = evaluator.overflow_call = None
+    span = call or (chain[-1].span if chain else fallback)
     notes = ["each step calls the next without end, or the program is deeper than "
              f"{RECURSION_LIMIT:,} evaluation steps"]
     if chain:

@@ -11,6 +11,7 @@ anything is evaluated, and reported with every step.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,7 +247,7 @@ class ModuleLoader:
                 dependency = loaded.dependencies[(item.target, item.search, "")]
                 if item.alias is not None:
                     self._define(own, own_spans, item.alias.name, item.alias.span,
-                                 Thunk(lambda d=dependency: self.value(d), None, item.alias.name, item.span))
+                                 Thunk(self._value_later(dependency), None, item.alias.name, item.span))
                 else:
                     self._open_import(imported.names, import_origin, dependency, item)
             elif isinstance(item, ast.LetItem):
@@ -262,6 +263,9 @@ class ModuleLoader:
         loaded.exports = AttrSet(exported, {k: own_spans[k] for k in exported})
         return scope
 
+    def _value_later(self, loaded: LoadedModule) -> Callable[[], Any]:
+        return lambda: self.value(loaded)
+
     def _define(self, names: dict[str, Any], spans: dict[str, Span], name: str, span: Span, value: Any) -> None:
         if name in names:
             raise error("E0223", f"`{name}` is declared twice in this module", span, "declared again here",
@@ -276,7 +280,7 @@ class ModuleLoader:
         if type(value) is not AttrSet:
             raise error("E0203", f"`import` without `as` needs a module of names, not {type_name(value)}",
                         item.span, "this module's value is not an attribute set",
-                        help=f"write `import ... as name;` to bind it to a name")
+                        help="write `import ... as name;` to bind it to a name")
         for name, member in value.attrs.items():
             if name in names and names[name] is not member:
                 first_module, first_span = origin[name]

@@ -135,20 +135,24 @@ def compare(evaluator: Evaluator, left: Any, right: Any, expr: ast.BinOp | Span)
             a, b = int(left.address), int(right.address)
             return (a > b) - (a < b)
         if kind is tuple:
+            # Elements are compared at the operator: the operands' labels would call the lists integers.
+            at = expr.op_span if isinstance(expr, ast.BinOp) else expr
             for a, b in zip(left, right, strict=False):
-                order = compare(evaluator, evaluator.force(a), evaluator.force(b), expr)
+                order = compare(evaluator, evaluator.force(a), evaluator.force(b), at)
                 if order:
                     return order
             return (len(left) > len(right)) - (len(left) < len(right))
-    message = (f"cannot order {type_name(left)} against {type_name(right)}" if kind is not type(right)
-               else f"{type_name(left)} has no order")
+    # By English type name, so an IPv4 against an IPv6 address reads as a mismatch.
+    message = (f"cannot order {type_name(left)} against {type_name(right)}"
+               if type_name(left) != type_name(right) else f"{type_name(left)} has no order")
+    notes = ["integers, sizes, strings, addresses of one family and lists of these are ordered, "
+             "each only against its own type"]
     if not isinstance(expr, ast.BinOp):
-        raise error("E0208", message, expr, "compared here")
+        raise error("E0208", message, expr, "compared here", notes=notes)
     raise error("E0208", message, expr.op_span, "compared here",
                 secondary=[Label(expr.left.span, f"this is {type_name(left)}"),
                            Label(expr.right.span, f"this is {type_name(right)}")],
-                notes=["integers, sizes, strings, addresses of one family and lists of these are ordered, "
-                       "each only against its own type"])
+                notes=notes)
 
 
 def domain_field(value: Any, name: str) -> Any:

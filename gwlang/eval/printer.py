@@ -15,9 +15,10 @@ from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, type_name
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'\-]*$")
-KEYWORDS = frozenset({"import", "as", "let", "in", "if", "then", "else", "inherit", "or", "rec", "true",
-                      "false", "null", "schema", "profile", "site", "host", "node", "extends", "abstract",
-                      "final", "assert"})
+# Names that are keywords wherever an attribute name may stand; declaration
+# keywords (`site`, `node`...) are names there, so they print bare.
+KEYWORDS = frozenset({"import", "let", "in", "if", "then", "else", "inherit", "or", "rec", "true",
+                      "false", "null"})
 LINE_WIDTH = 80
 
 
@@ -120,9 +121,9 @@ def to_plain(evaluator: Any, value: Any, span: Span | None, collector: Collector
         return value.canonical
     if kind is Declaration:
         return {"declaration": value.kind, "name": value.name}
-    failure = error("E0216", f"cannot convert {type_name(value)} to JSON", span, "converted here",
-                    notes=["JSON holds data only: functions have no JSON form"])
+    unconvertible = error("E0216", f"cannot convert {type_name(value)} to JSON", span, "converted here",
+                          notes=["JSON holds data only: functions have no JSON form"])
     if collector is None:
-        raise failure
-    collector.add(failure)
+        raise unconvertible
+    collector.add(unconvertible)
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from gwlang.diagnostics import Span
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
@@ -88,21 +88,30 @@ class AttrSet:
         return len(self.attrs)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Closure:
-    """A gw function: its lambda and the scope it was written in."""
-    lambda_: ast.Lambda
-    scope: Scope
+    """A gw function: its lambda and the scope it was written in.
+
+    A plain class rather than a frozen dataclass: one is made per evaluation
+    of a lambda, and a frozen dataclass's `__init__` costs three times more.
+    """
+
+    __slots__ = ("lambda_", "scope")
+
+    def __init__(self, lambda_: ast.Lambda, scope: Scope) -> None:
+        self.lambda_ = lambda_
+        self.scope = scope
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Builtin:
     """A built-in function, possibly partly applied (`args` so far)."""
-    name: str
-    arity: int
-    function: Callable[..., Any]
-    args: tuple[Any, ...] = ()
-    strict: bool = True
+
+    __slots__ = ("args", "arity", "function", "name")
+
+    def __init__(self, name: str, arity: int, function: Callable[..., Any], args: tuple[Any, ...] = ()) -> None:
+        self.name = name
+        self.arity = arity
+        self.function = function
+        self.args = args
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -115,8 +124,8 @@ class Declaration:
     module_path: str
 
 
-Value = Union[None, bool, int, str, tuple[Any, ...], AttrSet, Closure, Builtin, Declaration,
-              Size, IPAddress, IPNetwork, MacAddress]
+Value = (None | bool | int | str | tuple[Any, ...] | AttrSet | Closure | Builtin | Declaration
+         | Size | IPAddress | IPNetwork | MacAddress)
 
 
 def type_name(value: Any) -> str:

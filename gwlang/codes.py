@@ -1,0 +1,108 @@
+"""The table of diagnostic codes: one stable code per kind of mistake.
+
+Codes are grouped by the stage that reports them (E01 syntax, E02
+evaluation and modules; later stages take E03 merge, E04 schema, E05 site
+checks and graph, E06 emit, E07 runtime).  A code is never reused for a
+different mistake.  `python -m gwlang.codes` writes docs/diagnostics.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    stage: str
+    title: str
+    explanation: str
+
+
+_TABLE = [
+    # syntax
+    Code("E0101", "syntax", "unexpected token",
+         "The parser met a token that cannot come next. The note lists what could."),
+    Code("E0102", "syntax", "missing `;`",
+         "Every binding (`a = 1;`), statement and import ends with a semicolon."),
+    Code("E0103", "syntax", "comma in a list",
+         "List elements are separated by whitespace: `[ a b c ]`, not `[ a, b, c ]`."),
+    Code("E0104", "syntax", "`=` where a function needs `:`",
+         "A function is written `x: body` or `{ a, b }: body`; `=` belongs to bindings."),
+    Code("E0105", "syntax", "unclosed string",
+         "A string's closing quote is missing; the diagnostic points at the opening one."),
+    Code("E0106", "syntax", "unclosed or mismatched bracket",
+         "A `{`, `[`, `(` or `${` is never closed, or closed by the wrong bracket."),
+    Code("E0107", "syntax", "unexpected character",
+         "A character that no token of the language starts with."),
+    Code("E0108", "syntax", "unexpected end of file",
+         "The file ends in the middle of an expression or declaration."),
+    Code("E0109", "syntax", "invalid literal",
+         "An address, network or size literal that is well formed but impossible, "
+         "such as an octet above 255 or a network with host bits set."),
+    Code("E0112", "syntax", "backwards node family range",
+         "In `node wn[01..16]` the first bound must not be above the second."),
+    # evaluation
+    Code("E0201", "evaluation", "undefined variable",
+         "A name that no `let`, function argument, import or builtin defines here."),
+    Code("E0202", "evaluation", "missing attribute",
+         "Selecting an attribute (or a domain value's field) that does not exist. "
+         "Use `s.a or default` or `s ? a` for optional attributes."),
+    Code("E0203", "evaluation", "type mismatch",
+         "An operation received a value of the wrong type: the message names what was "
+         "expected and what was found."),
+    Code("E0204", "evaluation", "infinite recursion",
+         "A value needs itself to be computed. The note shows the chain of values, each with its location."),
+    Code("E0205", "evaluation", "evaluation too deep",
+         "Evaluation nested deeper than the evaluator allows, almost always a recursive "
+         "function that never reaches its base case."),
+    Code("E0206", "evaluation", "thrown error",
+         "`throw \"message\"` was evaluated; the message is the program's own."),
+    Code("E0207", "evaluation", "division by zero", "`/` or `mod` with a zero divisor."),
+    Code("E0208", "evaluation", "incomparable values",
+         "`<`, `<=`, `>`, `>=` between values of different types, or of a type without an order. "
+         "Never silently false."),
+    Code("E0209", "evaluation", "duplicate attribute",
+         "The same attribute defined twice in one attribute set or `let`."),
+    Code("E0210", "evaluation", "wrong function arguments",
+         "A function with a set pattern was called without a required argument, or with "
+         "one it does not accept (add `...` to accept any)."),
+    Code("E0211", "evaluation", "invalid argument",
+         "A builtin received a value of the right type but outside what it accepts "
+         "(an index past the end, a size that is not a whole number of MiB...)."),
+    Code("E0215", "evaluation", "not a function", "A value that is not a function was applied to an argument."),
+    Code("E0216", "evaluation", "not convertible to JSON", "Functions have no JSON form."),
+    # modules
+    Code("E0220", "modules", "import not found",
+         "The imported file does not exist, cannot be read, or is not in the search path."),
+    Code("E0221", "modules", "import leaves its root",
+         "A relative import (after resolving `..` and symlinks) lies outside the root of the "
+         "importing file, or a `<...>` import outside its search root."),
+    Code("E0222", "modules", "import cycle", "Files import each other in a cycle; every step is shown."),
+    Code("E0223", "modules", "duplicate declaration", "A module declares the same name twice."),
+    Code("E0224", "modules", "ambiguous import",
+         "Two modules imported without `as` both define the same name."),
+]
+
+CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}
+
+
+def markdown() -> str:
+    """docs/diagnostics.md: every code, grouped by stage."""
+    lines = ["# Diagnostic codes", "",
+             "Every error gwc reports has a stable code. This page is generated from "
+             "`gwlang/codes.py` (`python -m gwlang.codes > docs/diagnostics.md`).", ""]
+    stage = None
+    for entry in _TABLE:
+        if entry.stage != stage:
+            stage = entry.stage
+            lines += [f"## {stage.capitalize()}", "", "| code | mistake | explanation |", "|---|---|---|"]
+        lines.append(f"| {entry.code} | {entry.title} | {entry.explanation} |")
+        following = _TABLE.index(entry) + 1
+        if following == len(_TABLE) or _TABLE[following].stage != stage:
+            lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

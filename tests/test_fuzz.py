@@ -1,0 +1,318 @@
+"""Fuzzing the front end: no input makes the parser or the evaluator fail with anything but a diagnostic.
+
+Two sources of input: token soup (random sequences of the language's own
+tokens, plus junk, joined by random blanks) and mutations of valid programs
+(tokens or characters deleted, duplicated, swapped or inserted).  Each input
+is parsed; if it parses it is evaluated and printed as `gwc eval` would, on
+the deep stack `run_deep` gives.  The only exception allowed out is `GwError`,
+and each of its diagnostics must have a stable code and render as text.
+
+Generated programs are kept small and their integers either small or far
+beyond a machine word, so that a mutation cannot ask for a list of a billion
+elements; a watchdog still stops any evaluation that runs too long, and that
+counts as a failure (a program that never ends is a bug too).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gwlang.diagnostics import Diagnostic, GwError, Source, render_text, to_json
+from gwlang.eval.evaluator import run_deep
+from gwlang.eval.printer import Collector
+from gwlang.session import Session
+from gwlang.syntax.parser import parse
+
+T = TypeVar("T")
+
+# A program that loops for ever ends with E0205 after two or three seconds;
+# one still running after this long is hung.
+EVALUATION_SECONDS = 20.0
+CODE = re.compile(r"E\d{4}")
+
+FUZZ_SETTINGS = settings(
+    max_examples=400,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+
+
+# ---------------------------------------------------------------- running one input
+
+
+class EvaluationHung(BaseException):
+    """Raised into the evaluation thread by the watchdog.
+
+    A `BaseException`, so no `except Exception` in the code under test can
+    swallow it on its way out.
+    """
+
+
+def run_bounded(function: Callable[[], T], seconds: float = EVALUATION_SECONDS) -> T:
+    """`run_deep(function)`, interrupted by `EvaluationHung` if it runs longer than `seconds`."""
+    lock = threading.Lock()
+    finished = False
+
+    def interrupt(thread_id: int) -> None:
+        with lock:
+            if not finished:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                                           ctypes.py_object(EvaluationHung))
+
+    def watched() -> T:
+        nonlocal finished
+        timer = threading.Timer(seconds, interrupt, (threading.get_ident(),))
+        timer.start()
+        try:
+            return function()
+        finally:
+            with lock:
+                finished = True
+            timer.cancel()
+
+    return run_deep(watched)
+
+
+def evaluate(text: str, folder: Path, as_json: bool) -> list[Diagnostic]:
+    """What `gwc eval` does with a file holding `text`: the diagnostics it would print."""
+    session = Session(project=folder)
+    try:
+        loaded = session.loader.load_text("fuzz.gw", text, folder)
+        value = session.loader.value(loaded)
+        printed = session.print_value(value, as_json)
+        return printed.collector.diagnostics
+    except GwError as failure:
+        collector = Collector()
+        collector.add(failure)
+        return collector.diagnostics
+    except RecursionError as failure:
+        # The session's own guard, as in `evaluate_to_text`: an overflow of
+        # the deep stack is reported as E0205.
+        return session.guarded(failure).diagnostics
+
+
+def check_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        assert CODE.fullmatch(diagnostic.code), f"unstable code {diagnostic.code!r}: {diagnostic.message}"
+        assert diagnostic.message, f"{diagnostic.code} has no message"
+        labels = ([diagnostic.primary] if diagnostic.primary else []) + list(diagnostic.secondary)
+        for label in labels:
+            span = label.span
+            assert 0 <= span.start <= span.end <= len(span.source.text), (
+                f"{diagnostic.code} points outside `{span.source.name}`: {span.start}..{span.end}")
+        assert render_text(diagnostic)
+        assert render_text(diagnostic, colour=True)
+        json.dumps(to_json(diagnostic))
+
+
+def check_input(text: str, folder: Path, as_json: bool) -> None:
+    """Parse, then (if that worked) evaluate and print; only diagnostics may come out."""
+    try:
+        parse(Source("fuzz.gw", text))
+    except GwError as failure:
+        assert failure.diagnostics, "a GwError without diagnostics"
+        check_diagnostics(failure.diagnostics)
+        return
+    try:
+        diagnostics = run_bounded(lambda: evaluate(text, folder, as_json))
+    except EvaluationHung:
+        pytest.fail(f"evaluation did not end within {EVALUATION_SECONDS:.0f} s:\n{text}")
+    check_diagnostics(diagnostics)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty project folder, so `import "./x.gw"` finds nothing and the working directory is not read."""
+    return tmp_path_factory.mktemp("fuzz")
+
+
+# ---------------------------------------------------------------- token soup
+
+KEYWORDS = ("let in if then else inherit rec import as profile site host node schema extends abstract "
+            "final assert true false null or").split()
+PUNCTUATION = ("{ } [ ] ( ) ; : , . .. ... = ?= += -= ? @ // ++ + - * / < <= > >= == != && || -> ! ${ "
+               "\" '' '''  ''$ ''\\ # /* */ $ \\ \\\" \\n").split()
+NAMES = ("x y f s a b c n i xs name memory node host site vm vm.memory wn-01 a' _ __x map filter foldl "
+         "length elem range attrNames attrValues concatStringsSep toString hostIn contains toMiB toKiB "
+         "zeroPad genList substring splitString replaceStrings listToAttrs mapAttrs throw seq deepSeq "
+         "ip net mac size toJSON toInt getAttr sort unique elemAt head tail min max mod").split()
+SPECIAL_TOKENS = ("512MiB 8GiB 1TiB 64KiB 100MB 4096B 0B 1PiB 99999999999999999999GiB 16MiB.. "
+                  "134.226.81.10 999.1.1.1 0.0.0.0 134.226.81.0/24 10.0.0.1/33 1.2.3.4/0 "
+                  "00:16:3e:00:01:0a ff:ff:ff:ff:ff:ff 00:16:3e:00:01 "
+                  "<grid/base.gw> <../../etc/passwd> <a> \"./x.gw\" \"../x.gw\" \"/etc/passwd\" "
+                  "\"2001:db8::1\" \"2001:db8::/64\" \"not-an-ip\" -1 -0 007 "
+                  "9223372036854775808 99999999999999999999 -99999999999999999999").split()
+
+identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_'\-]{0,6}", fullmatch=True)
+# Small integers, or integers far too large for a machine word (they fail at
+# once); never the millions in between that could build a huge list.
+integers = st.one_of(st.integers(0, 300), st.integers(10**19, 10**40)).map(str)
+sizes = st.builds(lambda n, unit: f"{n}{unit}", st.integers(0, 4096),
+                  st.sampled_from("B KiB MiB GiB TiB PiB KB MB GB TB PB".split()))
+ip_addresses = st.lists(st.integers(0, 300), min_size=4, max_size=4).map(lambda p: ".".join(map(str, p)))
+networks = st.builds(lambda ip, prefix: f"{ip}/{prefix}", ip_addresses, st.integers(0, 40))
+macs = st.lists(st.integers(0, 255), min_size=6, max_size=6).map(lambda p: ":".join(f"{b:02x}" for b in p))
+odd_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+odd_strings = st.one_of(
+    odd_text.map(lambda t: f'"{t}"'),
+    odd_text.map(lambda t: f"''{t}''"),
+    st.lists(st.sampled_from(["a", "\\", "\\n", "\\\"", "${", "}", "$", "''", "'''", "''$", "\n", "x"]),
+             max_size=6).map(lambda parts: '"' + "".join(parts) + '"'),
+)
+comments = st.one_of(odd_text.map(lambda t: "#" + t.replace("\n", " ") + "\n"),
+                     odd_text.map(lambda t: f"/*{t}*/"))
+junk = st.one_of(st.characters(blacklist_categories=("Cs",)).map(str), st.just("\x00"), st.just("\ufeff"))
+
+tokens = st.one_of(
+    st.sampled_from(KEYWORDS), st.sampled_from(PUNCTUATION), st.sampled_from(NAMES), st.sampled_from(SPECIAL_TOKENS),
+    identifiers, integers, sizes, ip_addresses, networks, macs, odd_strings, comments, junk,
+)
+blanks = st.sampled_from(["", " ", " ", " ", "  ", "\n", "\t", "\r\n", " \n  "])
+
+
+@st.composite
+def token_soup(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.tuples(tokens, blanks), max_size=40))
+    return "".join(token + blank for token, blank in parts)
+
+
+@FUZZ_SETTINGS
+@given(text=token_soup(), as_json=st.booleans())
+def test_token_soup_gives_only_diagnostics(folder: Path, text: str, as_json: bool) -> None:
+    check_input(text, folder, as_json)
+
+
+# ---------------------------------------------------------------- mutations of valid programs
+
+VALID_PROGRAMS = (
+    "{ a = 1; b.c = 2; inherit x; inherit (s) y z; }",
+    "let x = 1; s = { y = 2; z = 3; }; in { a = 1; b.c = 2; inherit x; inherit (s) y z; }",
+    '[ 1 "two" (toString 3) 512MiB 134.226.81.10 134.226.81.0/24 00:16:3e:00:01:0a true false null ]',
+    "let a = 1; b = a + 1; in b * 2",
+    "(x: x + 1) 41",
+    "({ name, memory ? 512MiB, ... }: memory) { name = \"ui\"; }",
+    "(args@{ name, ... }: args.name) { name = \"ce\"; extra = 1; }",
+    "let f = x: y: x - y; in f 10 3",
+    "if 1 < 2 then \"yes\" else \"no\"",
+    'let s = { a.b = 1; }; in [ (s.a.b or "fallback") (s.a.c or "fallback") (s ? a) (s ? a.c) ]',
+    "{ a = 1; } // { b = 2; a = 3; }",
+    "[ 1 2 ] ++ [ 3 ] ++ [ ]",
+    "[ (!true) (true && false) (false || true) (true -> false) (1 == 1) (1 != 2) (3 <= 4) (5 > 6) (-7) ]",
+    "[ (10 / 3) (10 * 3) (1GiB + 512MiB) (512MiB * 2) (2 * 1KiB) (1GiB > 512MiB) ]",
+    'let name = "wn01"; domain = "grid.ie"; in "${name}.${domain} costs ${toString 3}\\n\\${not}"',
+    "''\n  #!/bin/sh\n  echo ${toString 1} ''${HOME} '''quoted'''\n    indented\n''",
+    "let net = 134.226.81.0/24; in [ net.prefix net.netmask net.network net.broadcast (hostIn net 10) "
+    "(contains net 134.226.81.7) ]",
+    "[ (toMiB 1GiB) (toKiB 1MiB) (toString 8GiB) (ip \"2001:db8::1\") (net \"2001:db8::/64\") ]",
+    "map (x: x * 2) (range 1 5)",
+    'filter (x: x > 2) [ 1 2 3 4 ] ++ [ (foldl (a: b: a + b) 0 [ 1 2 3 ]) (length [ 1 2 ]) (elem 2 [ 1 2 ]) ]',
+    'let s = { b = 2; a = 1; }; in [ (attrNames s) (attrValues s) (concatStringsSep ", " [ "a" "b" ]) ]',
+    "rec { a = 1; b = a + 1; c = { d = b; }; }",
+    'let s = { x = 1; }; k = "x"; in { ${k} = s.${k}; "quoted key" = 2; }',
+    'let fact = n: if n <= 1 then 1 else n * fact (n - 1); in fact 10',
+    'genList (i: zeroPad 2 i) 4 ++ [ (substring 1 2 "hello") (splitString "," "a,b") ]',
+    'listToAttrs (map (n: { name = "wn${zeroPad 2 n}"; value = n; }) (range 1 3))',
+    'mapAttrs (name: value: value + 1) { a = 1; b = 2; }',
+    'let x = throw "no"; in { ok = 1; bad = x; }',
+    '[ 1 , 2 ]',
+    '{ a = 1; a = 2; }',
+    '/* block */ let # comment\n a = 1; in a',
+    "import <grid/base.gw>",
+    'import "./roles.gw"',
+    # Declarations: a module of items.
+    'import <grid/base.gw>;\nimport "./local.gw" as local;\nlet mac-for = site: i: "00:16:3e:00:${toString i}";',
+    "let a = 1;\nlet b = a + 1;\nprofile base { x = b; }",
+    'profile base {\n  os.family = "redhat";\n  vm.memory = 512MiB;\n  network.fqdn = "${node.name}.${site.domain}";\n'
+    '  packages = [ "openssh-server" "ntp" ];\n}\n'
+    'profile ui extends base {\n  packages += [ "glite-ui" ];\n  packages -= [ "ntp" ];\n  vm.memory ?= 1GiB;\n'
+    '  final security.selinux = "enforcing";\n  assert node.vm.memory >= 256MiB, "a UI needs at least 256MiB";\n}',
+    "schema node {\n  host : ref(host);\n  after : [ref(node)] = [];\n  ip : ip;\n"
+    '  os.family : enum("redhat", "debian") = "redhat";\n  vm.memory : size(16MiB..) = 512MiB "Guest memory.";\n'
+    "  vm.vcpus : int(1..128) = 1;\n  network.interfaces : {string: interface};\n  gateway : ip?;\n}",
+    "abstract site gateway {\n  host gw { hypervisor = \"xen\"; memory = 8GiB; }\n"
+    "  node ce : ce, base { host = gw; ip = hostIn site.network.subnet 11; }\n"
+    "  node wn[01..04] : wn { host = gw; ip = hostIn site.network.subnet (20 + index); after = [ ce ]; }\n}\n"
+    'site ucc extends gateway {\n  domain = "ucc.grid.ie";\n  network.subnet = 143.239.64.0/24;\n'
+    '  host gw { uri = "xen+ssh://root@gw/system"; }\n}',
+)
+
+# Words, numbers and domain literals, strings, and each operator: enough to
+# move whole tokens around without a real lexer.
+TOKEN = re.compile(r"""''(?:[^']|'(?!'))*''|"(?:[^"\\]|\\.)*"|[0-9a-fA-F:./]+[A-Za-z]*|[A-Za-z_][A-Za-z0-9_'\-]*"""
+                   r"""|\$\{|\.\.\.|\.\.|\?=|\+=|-=|//|\+\+|<=|>=|==|!=|&&|\|\||->|\s+|.""", re.DOTALL)
+
+
+def tokenize(text: str) -> list[str]:
+    return TOKEN.findall(text)
+
+
+@st.composite
+def mutation(draw: st.DrawFn, pieces: list[str]) -> list[str]:
+    """Apply one edit to a list of pieces (tokens or characters)."""
+    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "replace"]))
+    pieces = list(pieces)
+    if not pieces:
+        kind = "insert"
+    at = draw(st.integers(0, max(0, len(pieces) - 1)))
+    if kind == "delete":
+        del pieces[at]
+    elif kind == "duplicate":
+        pieces.insert(at, pieces[at])
+    elif kind == "swap":
+        other = draw(st.integers(0, len(pieces) - 1))
+        pieces[at], pieces[other] = pieces[other], pieces[at]
+    else:
+        new = draw(st.one_of(tokens, st.sampled_from(pieces or ["x"])))
+        separator = draw(st.sampled_from(["", " "]))
+        if kind == "insert":
+            pieces.insert(at, new + separator)
+        else:
+            pieces[at] = new + separator
+    return pieces
+
+
+@st.composite
+def mutated_program(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(VALID_PROGRAMS))
+    for _ in range(draw(st.integers(1, 4))):
+        by_characters = draw(st.booleans())
+        pieces = list(text) if by_characters else tokenize(text)
+        text = "".join(draw(mutation(pieces)))
+    return text
+
+
+def test_valid_programs_are_valid(folder: Path) -> None:
+    """The seeds parse, and the tokenizer loses nothing: mutations start from real programs."""
+    for text in VALID_PROGRAMS:
+        assert "".join(tokenize(text)) == text
+        parse(Source("seed.gw", text))
+        check_input(text, folder, as_json=False)
+
+
+@FUZZ_SETTINGS
+@given(text=mutated_program(), as_json=st.booleans())
+def test_mutated_programs_give_only_diagnostics(folder: Path, text: str, as_json: bool) -> None:
+    check_input(text, folder, as_json)
+
+
+# ---------------------------------------------------------------- the harness itself
+
+
+def test_watchdog_stops_a_hung_evaluation() -> None:
+    def spin() -> Any:
+        while True:
+            pass
+
+    with pytest.raises(EvaluationHung):
+        run_bounded(spin, seconds=0.2)
