@@ -1,0 +1,122 @@
+"""The `gwc` command line: output, exit codes, diagnostics formats, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gwlang import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gwlang", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=120)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_eval_prints_gw_syntax(tmp_path: Path) -> None:
+    write(tmp_path, "a.gw", '{ memory = 512MiB; ip = 10.0.0.1; names = [ "ce" "se" ]; }')
+    done = run("eval", "a.gw", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == '{ ip = 10.0.0.1; memory = 512MiB; names = [ "ce" "se" ]; }\n'
+
+
+def test_eval_json_uses_canonical_strings(tmp_path: Path) -> None:
+    write(tmp_path, "a.gw", "{ m = 512MiB; ip = 10.0.0.1; net = 10.0.0.0/24; mac = 00:16:3E:00:00:01; "
+                            "v6 = ip \"2001:db8::1\"; n = null; }")
+    done = run("eval", "a.gw", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"m": "512MiB", "ip": "10.0.0.1", "net": "10.0.0.0/24",
+                                       "mac": "00:16:3e:00:00:01", "v6": "2001:db8::1", "n": None}
+
+
+def test_expression_in_module_scope(tmp_path: Path) -> None:
+    write(tmp_path, "a.gw", "let subnet = 10.1.0.0/16;\nlet gateway = hostIn subnet 1;\n")
+    done = run("eval", "a.gw", "-E", "[ gateway subnet.prefix ]", cwd=tmp_path)
+    assert done.stdout == "[ 10.1.0.1 16 ]\n", done.stderr
+
+
+def test_user_error_exits_1_with_a_located_diagnostic(tmp_path: Path) -> None:
+    write(tmp_path, "bad.gw", "let memory = 1;\n in memroy + 1")
+    done = run("eval", "bad.gw", "--color", "never", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "error[E0201]: undefined variable `memroy`" in done.stderr
+    assert " --> bad.gw:2:5" in done.stderr
+    assert "2 |  in memroy + 1\n  |     ^^^^^^ not defined here" in done.stderr
+    assert "did you mean `memory`?" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_error_format_json(tmp_path: Path) -> None:
+    write(tmp_path, "bad.gw", "{ a = 1GiB < 3; b = c; }")
+    done = run("eval", "bad.gw", "--error-format=json", cwd=tmp_path)
+    assert done.returncode == 1
+    diagnostics = json.loads(done.stdout)
+    assert [d["code"] for d in diagnostics] == ["E0208", "E0201"]
+    first = diagnostics[0]
+    assert first["primary"]["file"] == "bad.gw"
+    assert (first["primary"]["line"], first["primary"]["column"]) == (1, 12)
+    assert first["secondary"][0]["message"] == "this is a size"
+
+
+def test_colour_only_when_asked(tmp_path: Path) -> None:
+    write(tmp_path, "bad.gw", "x")
+    assert "\x1b[" not in run("eval", "bad.gw", cwd=tmp_path).stderr
+    assert "\x1b[" in run("eval", "bad.gw", "--color", "always", cwd=tmp_path).stderr
+
+
+@pytest.mark.parametrize("args", [["eval"], ["eval", "missing.gw"], ["frobnicate"], ["eval", "a.gw", "--bogus"]])
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    write(tmp_path, "a.gw", "1")
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("gwc: error:")
+    assert "Traceback" not in done.stderr
+
+
+def test_no_command_prints_help_and_exits_2() -> None:
+    done = run()
+    assert done.returncode == 2
+    assert "eval" in done.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"]])
+def test_help_shows_examples(args: list[str]) -> None:
+    done = run(*args)
+    assert done.returncode == 0
+    assert "examples:" in done.stdout
+    assert "gwc eval docs/examples/gateway.gw" in done.stdout
+
+
+def test_internal_fault_exits_70_without_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import gwlang.session
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("simulated fault")
+
+    monkeypatch.setattr(gwlang.session, "evaluate_to_text", broken)
+    write(tmp_path, "a.gw", "1")
+    assert cli.main(["eval", str(tmp_path / "a.gw")]) == cli.EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: simulated fault" in err
+    assert "report" in err and "Traceback" not in err
+    assert cli.main(["eval", str(tmp_path / "a.gw"), "--debug"]) == cli.EXIT_INTERNAL
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_example_of_the_readme_runs() -> None:
+    done = run("eval", "docs/examples/gateway.gw", "-E", "memory.fits")
+    assert (done.returncode, done.stdout) == (0, "true\n"), done.stderr
