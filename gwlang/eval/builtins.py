@@ -9,6 +9,7 @@ elements alone).  Its docstring's first line is its documentation and its
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -469,10 +470,10 @@ def _zero_pad(ev: Any, span: Span, width: Any, number: Any) -> str:
 def _to_int(ev: Any, span: Span, text: Any) -> int:
     """The integer a string of decimal digits spells."""
     value = _str(ev, text, "toInt", span)
-    try:
-        return int(value.strip(), 10)
-    except ValueError:
-        raise _invalid(f"`{value}` is not an integer", span) from None
+    # Python's int() also takes `1_000` and `+1`; gw integers are digits with an optional minus.
+    if not re.fullmatch(r"-?[0-9]+", value.strip()):
+        raise _invalid(f"`{value}` is not an integer", span)
+    return int(value.strip(), 10)
 
 
 # ---------------------------------------------------------------- types and control
@@ -490,6 +491,11 @@ def _is(kind: type | tuple[type, ...]) -> Callable[..., bool]:
     return check
 
 
+_TYPE_WORDS = {"isInt": "an integer", "isBool": "a boolean", "isString": "a string", "isList": "a list",
+               "isAttrs": "an attribute set", "isFunction": "a function", "isSize": "a size",
+               "isIp": "an IP address (IPv4 or IPv6)", "isNet": "an IP network (IPv4 or IPv6)",
+               "isMac": "a MAC address"}
+
 for _name, _kind, _example, _answer in (
         ("isInt", int, "isInt 3", "true"), ("isBool", bool, "isBool false", "true"),
         ("isString", str, "isString \"x\"", "true"), ("isList", tuple, "isList [ ]", "true"),
@@ -497,7 +503,7 @@ for _name, _kind, _example, _answer in (
         ("isSize", Size, "isSize 1GiB", "true"), ("isIp", IPAddress, "isIp 10.0.0.1", "true"),
         ("isNet", IPNetwork, "isNet 10.0.0.0/8", "true"), ("isMac", MacAddress, "isMac 00:16:3e:00:00:01", "true")):
     _check = _is(_kind)
-    _check.__doc__ = f"Whether the value is {_name[2:].lower()}."
+    _check.__doc__ = f"Whether the value is {_TYPE_WORDS[_name]}."
     REGISTRY[_name] = BuiltinSpec(_name, 1, _check, f"{_name} x", _check.__doc__, _example, _answer)
 
 
@@ -630,3 +636,30 @@ for _unit, _example, _answer in (("B", "toB 1KiB", "1024"), ("KiB", "toKiB 1MiB"
 def _from_mib(ev: Any, span: Span, value: Any) -> Size:
     """A size of `n` MiB, from an integer."""
     return Size(_int(ev, value, "fromMiB", span) << 20)
+
+
+# ---------------------------------------------------------------- derived identities
+
+
+@builtin("macFor", "macFor seed", "macFor \"tcd/ce/eth0\"", "00:16:3e:2b:33:1f")
+def _mac_for(ev: Any, span: Span, seed: Any) -> MacAddress:
+    """A MAC with Xen's prefix 00:16:3e, the same for the same seed on every machine and run."""
+    import hashlib
+    digest = hashlib.sha256(_str(ev, seed, "macFor", span).encode()).digest()
+    # The first derived byte keeps the top bit clear, inside the range Xen hands out itself.
+    return MacAddress("00:16:3e:" + ":".join(f"{b:02x}" for b in (digest[0] & 0x7F, digest[1], digest[2])))
+
+
+@builtin("uuidFor", "uuidFor seed", "uuidFor \"tcd/ce\"", "\"2bcbdca9-68f9-5c1e-886f-b407eccc100e\"")
+def _uuid_for(ev: Any, span: Span, seed: Any) -> str:
+    """A name-based (version 5) UUID, the same for the same seed on every machine and run."""
+    import uuid
+    return str(uuid.uuid5(GWLANG_NAMESPACE, _str(ev, seed, "uuidFor", span)))
+
+
+def _gwlang_namespace() -> Any:
+    import uuid
+    return uuid.uuid5(uuid.NAMESPACE_URL, "https://gwlang.org/ns/domain")
+
+
+GWLANG_NAMESPACE = _gwlang_namespace()

@@ -13,6 +13,7 @@ overflow into a diagnostic rather than a traceback.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import sys
 import threading
@@ -39,6 +40,11 @@ class Evaluator:
         self.loader = loader
         self.running: list[Thunk] = []
         self.overflow_chain: list[Thunk] | None = None
+        # The entities (kind, name) whose attributes are being merged, innermost
+        # last, and the reads of one entity's attributes by another: the
+        # cross-references of the dependency graph.
+        self.readers: list[tuple[str, str]] = []
+        self.reads: set[tuple[tuple[str, str], tuple[str, str]]] = set()
         self.overflow_call: Span | None = None
         self._domain_literals: dict[tuple[str, str], Any] = {}
         self.dispatch: dict[type, Callable[[Any, Scope], Any]] = {
@@ -100,8 +106,12 @@ class Evaluator:
         """Force a value and everything inside it (for printing and JSON)."""
         value = self.force(value)
         pending = [value]
+        seen: set[int] = set()  # a value may contain itself (`let s = { a = s; }`)
         while pending:
             current = pending.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
             if type(current) is tuple:
                 for item in current:
                     pending.append(self.force(item))
@@ -204,6 +214,8 @@ class Evaluator:
             kind = type(value)
             if kind is AttrSet:
                 attrs = value.attrs
+                if value.entity is not None and self.readers and self.readers[-1] != value.entity:
+                    self.reads.add((self.readers[-1], value.entity))
                 if name in attrs:
                     value = attrs[name]
                     if type(value) is Thunk:
@@ -240,11 +252,19 @@ class Evaluator:
 
     def _has_attr(self, expr: ast.HasAttr, scope: Scope) -> bool:
         value = self.eval(expr.target, scope)
-        for key in expr.path:
+        last = len(expr.path) - 1
+        for position, key in enumerate(expr.path):
             name = self.attribute_name(key, scope)
-            if type(value) is not AttrSet or name not in value.attrs:
+            if type(value) is AttrSet:
+                if name not in value.attrs:
+                    return False
+                if position < last:  # `s ? a` never forces `s.a` itself
+                    value = self.force(value.attrs[name])
+                continue
+            try:  # `net ? prefix` agrees with `net.prefix`
+                value = operators.domain_field(value, name)
+            except KeyError:
                 return False
-            value = self.force(value.attrs[name])
         return True
 
     # -- functions ----------------------------------------------------------------
@@ -329,10 +349,7 @@ class Evaluator:
             elif formal.default is not None:
                 names[formal.name] = Thunk(formal.default, scope, formal.name, formal.default.span)
             else:
-                raise error("E0210", f"missing argument `{formal.name}`", span,
-                            f"this call does not give `{formal.name}`",
-                            secondary=[Label(formal.span, "required here")],
-                            help=f"pass `{formal.name} = ...;` or give it a default with `?`")
+                raise _missing_argument(formal, pattern, attrs, span)
         if not pattern.ellipsis:
             known = {f.name for f in pattern.formals}
             for name in attrs:
@@ -466,6 +483,15 @@ def _simple_bindings(bindings: tuple[ast.Binding, ...]) -> list[tuple[str, Span,
             return None
         simple.append((key.name, key.span, binding.value))
     return simple
+
+
+def _missing_argument(formal: ast.Formal, pattern: ast.Pattern, given: dict[str, Any], span: Span) -> GwError:
+    unknown = [name for name in given if name not in {f.name for f in pattern.formals}]
+    close = difflib.get_close_matches(formal.name, unknown, n=1, cutoff=0.6)
+    return error("E0210", f"missing argument `{formal.name}`", span, f"this call does not give `{formal.name}`",
+                 secondary=[Label(formal.span, "required here")],
+                 help=(f"the call gives `{close[0]}`: did you mean `{formal.name}`?" if close
+                       else f"pass `{formal.name} = ...;` or give it a default with `?`"))
 
 
 def _done() -> Any:

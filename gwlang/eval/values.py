@@ -76,13 +76,19 @@ class Scope:
 
 
 class AttrSet:
-    """`{ ... }`: names to values or thunks; `spans` says where each was defined."""
+    """`{ ... }`: names to values or thunks; `spans` says where each was defined.
 
-    __slots__ = ("attrs", "spans")
+    `entity` marks the set of a declared host or node, as `("node", "ce")`:
+    the value a `ref(node)` field holds, and what references print as.
+    """
 
-    def __init__(self, attrs: dict[str, Any], spans: dict[str, Span] | None = None) -> None:
+    __slots__ = ("attrs", "entity", "spans")
+
+    def __init__(self, attrs: dict[str, Any], spans: dict[str, Span] | None = None,
+                 entity: tuple[str, str] | None = None) -> None:
         self.attrs = attrs
         self.spans = spans or {}
+        self.entity = entity
 
     def __len__(self) -> int:
         return len(self.attrs)

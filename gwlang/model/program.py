@@ -1,0 +1,81 @@
+"""A program: the loaded modules, their schemas, and the concrete sites to compile.
+
+`compile_sites` is the front half of the compiler in a few visible lines:
+load, gather schemas, instantiate each site, validate it.  Each site is
+built and validated on its own, so memory follows one site at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gwlang.diagnostics import GwError
+from gwlang.eval.modules import LoadedModule, stdlib_root
+from gwlang.eval.values import Declaration, Scope
+from gwlang.model.model import SiteModel
+from gwlang.model.schema import SchemaRegistry, build_registry
+from gwlang.model.sites import SiteEntities, instantiate
+from gwlang.model.validate import validate
+from gwlang.session import Session
+from gwlang.syntax import ast
+
+PRELUDE = "gw/schema.gw"   # the stdlib's schemas, loaded for every program
+
+
+@dataclass
+class Program:
+    session: Session
+    inputs: list[LoadedModule]
+    schemas: SchemaRegistry
+
+    def sites(self) -> list[Declaration]:
+        """The concrete sites declared in the input files, in file and declaration order."""
+        found: list[Declaration] = []
+        for module in self.inputs:
+            scope = self.session.loader.scope(module)
+            for item in module.module.items:
+                if isinstance(item, ast.SiteDecl) and not item.abstract:
+                    declaration = scope.names[item.name.name]
+                    assert isinstance(declaration, Declaration)
+                    found.append(declaration)
+        return found
+
+    def entities(self, site: Declaration) -> SiteEntities:
+        return instantiate(site, self.schemas, self.session.evaluator)
+
+    def site_model(self, site: Declaration) -> SiteModel:
+        self.session.evaluator.reads.clear()
+        entities = self.entities(site)
+        return validate(entities, self.session.evaluator)
+
+
+def load_program(files: list[Path], include: list[str] | tuple[str, ...] = ()) -> Program:
+    session = Session(include)
+    failures: list[GwError] = []
+    inputs: list[LoadedModule] = []
+    prelude = stdlib_root() / PRELUDE
+    if prelude.is_file():
+        session.loader.load_file(prelude)
+    for path in files:
+        try:
+            inputs.append(session.load(path))
+        except GwError as failure:
+            failures.append(failure)
+    if failures:
+        raise GwError([d for f in failures for d in f.diagnostics])
+    schema_decls: list[tuple[ast.SchemaDecl, Scope]] = []
+    for loaded in session.loader.modules.values():
+        scope = session.loader.scope(loaded)
+        schema_decls.extend((item, scope) for item in loaded.module.items if isinstance(item, ast.SchemaDecl))
+    return Program(session, inputs, build_registry(schema_decls))
+
+
+def gw_files(paths: list[Path]) -> Iterator[Path]:
+    """Files named, and the `.gw` files under folders named, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(path.rglob("*.gw"))
+        else:
+            yield path

@@ -1,0 +1,242 @@
+"""Sites: a concrete `site` declaration to its entities, ready to merge.
+
+A site's bodies come from the site and every site it extends (C3 order,
+ancestors first); its hosts and nodes are gathered by name across those
+bodies, a later body being the last word on an earlier one.  Each node's
+bodies are its profiles' (C3 order) and then its own.  Inside every body the
+late-bound names `node`, `host`, `site`, `nodes` and `hosts` see the final
+values of the entity being compiled; inside a site body its hosts and nodes
+are names too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
+from gwlang.eval.evaluator import Evaluator
+from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk
+from gwlang.model.linearize import c3
+from gwlang.model.merge import Body, Entity
+from gwlang.model.schema import SchemaRegistry
+from gwlang.syntax import ast
+
+
+@dataclass
+class SiteEntities:
+    """A site's entities, merged lazily; `nodes` and `hosts` in declaration order."""
+    site: Entity
+    hosts: dict[str, Entity]
+    nodes: dict[str, Entity]
+    node_decls: dict[str, list[ast.NodeDecl]] = field(default_factory=dict)
+    host_decls: dict[str, list[ast.HostDecl]] = field(default_factory=dict)
+    linearizations: dict[str, list[str]] = field(default_factory=dict)
+
+    def entities(self) -> list[Entity]:
+        return [self.site, *self.hosts.values(), *self.nodes.values()]
+
+
+@dataclass
+class _NodeEntry:
+    declaration: ast.NodeDecl
+    site: Declaration
+    index: int | None
+
+
+def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator) -> SiteEntities:
+    """Build every entity of a concrete site; static problems are reported together."""
+    sites = list(reversed(c3(site, lambda s: _resolve_parents(s, "site"), lambda s: s.name, _name_span)))
+    site_index = {id(s): i for i, s in enumerate(sites)}
+    hosts: dict[str, list[tuple[ast.HostDecl, Declaration]]] = {}
+    nodes: dict[str, list[_NodeEntry]] = {}
+    for declaration in sites:
+        assert isinstance(declaration.node, ast.SiteDecl)
+        for item in declaration.node.items:
+            if isinstance(item, ast.HostDecl):
+                hosts.setdefault(item.name.name, []).append((item, declaration))
+            elif isinstance(item, ast.NodeDecl):
+                for name, index in _family(item):
+                    nodes.setdefault(name, []).append(_NodeEntry(item, declaration, index))
+    _check_names(hosts, nodes)
+
+    site_names: dict[str, Any] = {}
+    all_hosts = AttrSet({})
+    all_nodes = AttrSet({})
+    problems: list[GwError] = []
+
+    def body_scope(late: dict[str, Any], declaration: Declaration, extra: dict[str, Any] | None = None) -> Scope:
+        inner = Scope(site_names, declaration.scope)
+        if extra:
+            inner = Scope(extra, inner)
+        return Scope(late, inner)
+
+    site_late: dict[str, Any] = {}
+    site_bodies = []
+    for declaration in sites:
+        assert isinstance(declaration.node, ast.SiteDecl)
+        statements = tuple(i for i in declaration.node.items if isinstance(i, ast.Define | ast.Assert))
+        ancestors = _ancestors(declaration, sites, site_index)
+        site_bodies.append(Body(f"site `{declaration.name}`", statements, body_scope(site_late, declaration),
+                                site_index[id(declaration)], ancestors))
+    site_entity = _entity(problems, "site", site.name, schemas, site_bodies, evaluator, _name_span(site))
+
+    host_entities: dict[str, Entity] = {}
+    for name, entries in hosts.items():
+        late: dict[str, Any] = {}
+        host_bodies = [Body(f"host `{name}` in site `{d.name}`", decl.body, body_scope(late, d), i,
+                            frozenset(range(i)))
+                       for i, (decl, d) in enumerate(entries)]
+        entity = _entity(problems, "host", name, schemas, host_bodies, evaluator, entries[0][0].name.span)
+        if entity is not None:
+            entity.late_names.update(late_names_host(entity, site_entity, all_nodes, all_hosts))
+            late.update(entity.late_names)
+            host_entities[name] = entity
+
+    node_entities: dict[str, Entity] = {}
+    linearizations: dict[str, list[str]] = {}
+    for name, node_entries in nodes.items():
+        late = {}
+        try:
+            profiles = _node_profiles(name, node_entries)
+        except GwError as failure:
+            problems.append(failure)
+            continue
+        bodies: list[Body] = []
+        for profile in profiles:
+            assert isinstance(profile.node, ast.ProfileDecl)
+            ancestors = frozenset(i for i, p in enumerate(profiles) if p is not profile
+                                  and any(a is p for a in _profile_order(profile)))
+            bodies.append(Body(f"profile `{profile.name}`", profile.node.body, Scope(late, profile.scope),
+                               len(bodies), ancestors))
+        linearizations[name] = [p.name for p in profiles]
+        for entry in node_entries:
+            extra = {"index": entry.index} if entry.index is not None else None
+            bodies.append(Body(f"node `{name}` in site `{entry.site.name}`", entry.declaration.body,
+                               body_scope(late, entry.site, extra), len(bodies), frozenset(range(len(bodies)))))
+        index = node_entries[0].index
+        entity = _entity(problems, "node", name, schemas, bodies, evaluator, node_entries[0].declaration.name.span,
+                         {"index": index})
+        if entity is not None:
+            entity.late_names.update(late_names_node(entity, site_entity, all_nodes, all_hosts))
+            late.update(entity.late_names)
+            node_entities[name] = entity
+
+    if problems or site_entity is None:
+        raise GwError([d for p in problems for d in p.diagnostics])
+    site_entity.late_names.update({"site": site_entity.config, "nodes": all_nodes, "hosts": all_hosts})
+    site_late.update(site_entity.late_names)
+    site_names.update({n: e.config for n, e in host_entities.items()})
+    site_names.update({n: e.config for n, e in node_entities.items()})
+    all_hosts.attrs.update({n: e.config for n, e in host_entities.items()})
+    all_nodes.attrs.update({n: e.config for n, e in node_entities.items()})
+    for entity in [site_entity, *host_entities.values(), *node_entities.values()]:
+        entity.build()
+    return SiteEntities(site_entity, host_entities, node_entities,
+                        {n: [e.declaration for e in es] for n, es in nodes.items()},
+                        {n: [h for h, _ in hs] for n, hs in hosts.items()}, linearizations)
+
+
+def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: AttrSet) -> dict[str, Any]:
+    config = entity.config
+
+    def own_host() -> Any:
+        return entity.evaluator.force(config.attrs["host"]) if "host" in config.attrs else None
+
+    return {"node": config, "host": Thunk(own_host, None, "host", entity.declared_at),
+            "site": site.config if site else None, "nodes": nodes, "hosts": hosts}
+
+
+def late_names_host(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: AttrSet) -> dict[str, Any]:
+    return {"host": entity.config, "site": site.config if site else None, "nodes": nodes, "hosts": hosts}
+
+
+def _entity(problems: list[GwError], kind: str, name: str, schemas: SchemaRegistry, bodies: list[Body],
+            evaluator: Evaluator, span: Span, extra: dict[str, Any] | None = None) -> Entity | None:
+    try:
+        return Entity(kind, name, schemas.entity(kind), bodies, evaluator, span, extra)
+    except GwError as failure:
+        problems.append(failure)
+        return None
+
+
+def _name_span(declaration: Declaration) -> Span:
+    node = declaration.node
+    assert isinstance(node, ast.SiteDecl | ast.ProfileDecl | ast.SchemaDecl)
+    return node.name.span
+
+
+def _resolve_parents(declaration: Declaration, kind: str) -> list[Declaration]:
+    node = declaration.node
+    assert isinstance(node, ast.SiteDecl | ast.ProfileDecl)
+    return [_lookup(declaration.scope, parent, kind) for parent in node.parents]
+
+
+def _lookup(scope: Scope, name: ast.Name, kind: str) -> Declaration:
+    try:
+        found = scope.lookup(name.name)
+    except KeyError:
+        candidates = [n for n in scope.all_names() if isinstance(_peek(scope, n), Declaration)]
+        raise error("E0310", f"no {kind} named `{name.name}`", name.span, f"not a known {kind}",
+                    help=did_you_mean(name.name, candidates)
+                    or f"import the module that declares `{name.name}`") from None
+    if not isinstance(found, Declaration) or found.kind != kind:
+        what = f"a {found.kind}" if isinstance(found, Declaration) else "a value"
+        raise error("E0310", f"`{name.name}` is {what}, not a {kind}", name.span, f"a {kind} is needed here")
+    return found
+
+
+def _peek(scope: Scope, name: str) -> Any:
+    try:
+        return scope.lookup(name)
+    except KeyError:
+        return None
+
+
+def _profile_order(profile: Declaration) -> list[Declaration]:
+    return c3(profile, lambda p: _resolve_parents(p, "profile"), lambda p: p.name, _name_span)
+
+
+def _node_profiles(name: str, entries: list[_NodeEntry]) -> list[Declaration]:
+    """The node's profiles, most general first: the C3 order of a class whose bases are its profile list."""
+    with_profiles = [e for e in entries if e.declaration.profiles is not None]
+    if not with_profiles:
+        first = entries[0].declaration
+        raise error("E0311", f"node `{name}` has no profile list", first.name.span, "declared without profiles",
+                    help=f"declare it as `node {name} : base {{ ... }}`")
+    entry = with_profiles[-1]
+    assert entry.declaration.profiles is not None
+    parents = [_lookup(entry.site.scope, p, "profile") for p in entry.declaration.profiles]
+    root = Declaration("node", name, entry.site.node, entry.site.scope, entry.site.module_path)
+
+    def parents_of(item: Declaration) -> list[Declaration]:
+        return parents if item is root else _resolve_parents(item, "profile")
+
+    def span_of(item: Declaration) -> Span:
+        return entry.declaration.name.span if item is root else _name_span(item)
+
+    order = c3(root, parents_of, lambda p: p.name, span_of)
+    return list(reversed(order[1:]))
+
+
+def _ancestors(declaration: Declaration, sites: list[Declaration], index: dict[int, int]) -> frozenset[int]:
+    order = c3(declaration, lambda s: _resolve_parents(s, "site"), lambda s: s.name, _name_span)
+    return frozenset(index[id(s)] for s in order[1:] if id(s) in index)
+
+
+def _family(declaration: ast.NodeDecl) -> list[tuple[str, int | None]]:
+    family = declaration.family
+    if family is None:
+        return [(declaration.name.name, None)]
+    return [(f"{declaration.name.name}{str(i).zfill(family.width)}", i)
+            for i in range(family.low, family.high + 1)]
+
+
+def _check_names(hosts: dict[str, list[tuple[ast.HostDecl, Declaration]]],
+                 nodes: dict[str, list[_NodeEntry]]) -> None:
+    clashes = sorted(set(hosts) & set(nodes))
+    if clashes:
+        name = clashes[0]
+        raise error("E0312", f"`{name}` names both a host and a node", nodes[name][0].declaration.name.span,
+                    "the node", secondary=[Label(hosts[name][0][0].name.span, "the host")],
+                    help="give one of them another name")

@@ -1,0 +1,103 @@
+"""Validation: force every attribute of every entity, check it, and build the plain model.
+
+Forcing is where type errors, conflicts and missing values surface; each
+top-level attribute is forced on its own, so independent mistakes are all
+reported in one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from gwlang.diagnostics import Diagnostic, GwError, Label, error
+from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
+from gwlang.eval.evaluator import Evaluator
+from gwlang.eval.values import AttrSet, type_name
+from gwlang.model.merge import Entity
+from gwlang.model.model import EntityModel, SiteModel
+from gwlang.model.sites import SiteEntities
+
+
+def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
+    problems: list[Diagnostic] = []
+    models: dict[str, dict[str, EntityModel]] = {"host": {}, "node": {}}
+    site_model: EntityModel | None = None
+    for entity in entities.entities():
+        model = _validate_entity(entity, evaluator, problems)
+        if entity.kind == "site":
+            site_model = model
+        else:
+            models[entity.kind][entity.name] = model
+    if problems:
+        raise GwError(_unique(problems))
+    assert site_model is not None
+    reads = frozenset((reader[1], read[1]) for reader, read in evaluator.reads
+                      if reader[0] == "node" and read[0] == "node" and read[1] in entities.nodes)
+    return SiteModel(site_model, MappingProxyType(models["host"]), MappingProxyType(models["node"]), reads)
+
+
+def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagnostic]) -> EntityModel:
+    attributes: dict[str, Any] = {}
+    for key in sorted(entity.config.attrs):
+        try:
+            attributes[key] = to_plain(evaluator, entity.config.attrs[key])
+        except GwError as failure:
+            problems.extend(failure.diagnostics)
+    for path, spec in entity.missing:
+        problems.extend(error(
+            "E0406", f"{entity.title} does not set `{'.'.join(path)}`", entity.declared_at,
+            f"{entity.title} is declared here", secondary=[Label(spec.span, "required by this schema field")],
+            help=f"define `{'.'.join(path)} = ...;` in the {entity.kind} or one of its profiles").diagnostics)
+    for assertion in entity.check_asserts():
+        problems.extend(assertion.diagnostics)
+    origins = {path: _origin(record.steps) for path, record in entity.provenance.items()}
+    profiles = tuple(body.label for body in entity.bodies)
+    return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
+                       MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles)
+
+
+def _origin(steps: list[Any]) -> Any:
+    for _, definition, role in reversed(steps):
+        if definition is not None and role != "overridden":
+            return definition.value_span
+    return None
+
+
+def to_plain(evaluator: Evaluator, value: Any) -> Any:
+    """Forced gw value to model data: dicts (sorted), tuples, scalars, domain values, names for refs."""
+    value = evaluator.force(value)
+    kind = type(value)
+    if kind is AttrSet:
+        if value.entity is not None:
+            return value.entity[1]
+        return MappingProxyType({k: to_plain(evaluator, value.attrs[k]) for k in sorted(value.attrs)})
+    if kind is tuple:
+        return tuple(to_plain(evaluator, item) for item in value)
+    if value is None or kind in (bool, int, str, Size, IPAddress, IPNetwork, MacAddress):
+        return value
+    raise error("E0216", f"{type_name(value)} cannot be part of a site's configuration", None)
+
+
+def _unique(problems: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, str, int, str]] = set()
+    out = []
+    for diagnostic in sorted(problems, key=lambda d: d.sort_key()):
+        span = diagnostic.primary.span if diagnostic.primary else None
+        key = (diagnostic.code, span.source.name if span else "", span.start if span else -1, diagnostic.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(diagnostic)
+    return out
+
+
+def plain_json(value: Any) -> Any:
+    """Model data to JSON data: domain values as their canonical strings."""
+    if isinstance(value, Mapping):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [plain_json(v) for v in value]
+    if isinstance(value, Size | IPAddress | IPNetwork | MacAddress):
+        return value.canonical
+    return value
