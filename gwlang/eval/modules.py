@@ -85,6 +85,8 @@ def display_name(path: Path) -> str:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
         stdlib = stdlib_root()
+        if path == stdlib:
+            return "<stdlib>"
         if _inside(path, stdlib):
             return f"<stdlib>/{path.relative_to(stdlib)}"
         return str(path)
@@ -157,9 +159,11 @@ class ModuleLoader:
 
     def _cycle(self, index: int, path: Path, via: Span | None) -> GwError:
         steps = self._loading[index:]
-        chain = " -> ".join(display_name(p) for p, _ in steps) + f" -> {display_name(path)}"
-        secondary = [Label(span, f"`{span.source.name}` imports the next") for _, span in steps[1:] if span]
-        return error("E0222", "import cycle", via, f"this imports `{display_name(path)}`, which imports this file",
+        names = [display_name(p) for p, _ in steps] + [display_name(path)]
+        chain = " -> ".join(names)
+        secondary = [Label(span, f"`{names[number]}` imports `{names[number + 1]}`")
+                     for number, (_, span) in enumerate(steps[1:]) if span]
+        return error("E0222", "import cycle", via, f"this imports `{display_name(path)}` again, closing the cycle",
                      secondary=secondary, notes=[f"the cycle: {chain}"],
                      help="move what both files need into a third file that both import")
 
@@ -190,14 +194,19 @@ class ModuleLoader:
             if candidate.is_file():
                 return candidate
         roots = ", ".join(f"`{display_name(r)}`" for r in self.search.search_roots)
+        folder = Path(target).parent
+        nearby = [f"<{(folder / p.name).as_posix()}>" for root in self.search.search_roots
+                  if (root / folder).is_dir() for p in (root / folder).iterdir()]
         raise error("E0220", f"`<{target}>` is not in the search path", span, "not found",
-                    notes=[f"searched {roots}"], help="add a folder with `-I DIR` or `GWPATH`")
+                    notes=[f"searched {roots}"],
+                    help=did_you_mean(f"<{target}>", nearby) or "add a folder with `-I DIR` or `GWPATH`")
 
     def _not_found(self, target: str, folder: Path, span: Span) -> GwError:
-        wanted = Path(target).name
-        siblings = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+        # Suggest whole import paths, as the user would write them.
+        prefix = target.rpartition("/")[0]
+        siblings = [f"{prefix}/{p.name}" for p in folder.iterdir()] if folder.is_dir() else []
         return error("E0220", f"cannot find `{target}`", span, "no such file",
-                     help=did_you_mean(wanted, siblings))
+                     help=did_you_mean(target, siblings))
 
     # -- values and scopes ------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from gwlang.diagnostics import Diagnostic, GwError, Span, error
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
-from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, type_name
+from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, Thunk, type_name
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'\-]*$")
 # Names that are keywords wherever an attribute name may stand; declaration
@@ -50,20 +50,48 @@ def attribute_key(name: str) -> str:
 
 def to_gw(evaluator: Any, value: Any, collector: Collector, indent: int = 0) -> str:
     """The value in gw syntax; sets and long lists over several lines."""
+    return _gw(evaluator, value, collector, indent, None, set())
+
+
+def _gw(evaluator: Any, value: Any, collector: Collector, indent: int, span: Span | None,
+        open_values: set[int]) -> str:
+    """`to_gw`, knowing where the value was defined and which containers hold it (to stop at a cycle)."""
     try:
         value = evaluator.force(value)
     except GwError as failure:
         collector.add(failure)
         return "«error»"
     kind = type(value)
-    if kind is tuple:
-        items = [to_gw(evaluator, item, collector, indent + 2) for item in value]
-        return _block("[", "]", items, indent, separator="")
-    if kind is AttrSet:
-        entries = [f"{attribute_key(name)} = {to_gw(evaluator, value.attrs[name], collector, indent + 2)};"
-                   for name in sorted(value.attrs)]
+    if kind is not tuple and kind is not AttrSet:
+        return scalar_to_gw(value)
+    if id(value) in open_values:
+        collector.add(_contains_itself(span))
+        return "«error»"
+    open_values.add(id(value))
+    try:
+        if kind is tuple:
+            items = [_gw(evaluator, item, collector, indent + 2, _element_span(item, span), open_values)
+                     for item in value]
+            return _block("[", "]", items, indent, separator="")
+        entries = [f"{attribute_key(name)} = "
+                   f"{_gw(evaluator, item, collector, indent + 2, value.spans.get(name, span), open_values)};"
+                   for name, item in sorted(value.attrs.items())]
         return _block("{", "}", entries, indent, separator="")
-    return scalar_to_gw(value)
+    finally:
+        open_values.discard(id(value))
+
+
+def _element_span(item: Any, container: Span | None) -> Span | None:
+    """Where a list element was written, when it is still known (a thunk keeps its span)."""
+    return item.span or container if type(item) is Thunk else container
+
+
+def _contains_itself(span: Span | None) -> GwError:
+    # Lazy self-reference is fine (`s.a.a.b`); only printing all of it never ends.
+    return error("E0204", "this value contains itself, so it has no finite text", span,
+                 "this leads back to a set or list that contains it",
+                 notes=["a value may refer to itself lazily, but only a finite part of it can be printed"],
+                 help="print a part of it, for example with `-E`")
 
 
 def _block(opening: str, closing: str, items: list[str], indent: int, separator: str) -> str:
@@ -103,6 +131,11 @@ def scalar_to_gw(value: Any) -> str:
 
 def to_plain(evaluator: Any, value: Any, span: Span | None, collector: Collector | None = None) -> Any:
     """The value as JSON-ready data; domain values as their canonical strings."""
+    return _plain(evaluator, value, span, collector, set())
+
+
+def _plain(evaluator: Any, value: Any, span: Span | None, collector: Collector | None,
+           open_values: set[int]) -> Any:
     try:
         value = evaluator.force(value)
     except GwError as failure:
@@ -113,15 +146,28 @@ def to_plain(evaluator: Any, value: Any, span: Span | None, collector: Collector
     kind = type(value)
     if value is None or kind is bool or kind is int or kind is str:
         return value
-    if kind is tuple:
-        return [to_plain(evaluator, item, span, collector) for item in value]
-    if kind is AttrSet:
-        return {name: to_plain(evaluator, value.attrs[name], span, collector) for name in sorted(value.attrs)}
+    if kind is tuple or kind is AttrSet:
+        if id(value) in open_values:
+            if collector is None:
+                raise _contains_itself(span)
+            collector.add(_contains_itself(span))
+            return None
+        open_values.add(id(value))
+        try:
+            if kind is tuple:
+                return [_plain(evaluator, item, _element_span(item, span), collector, open_values) for item in value]
+            # Each attribute is reported at its own definition, so a function deep inside is easy to find.
+            return {name: _plain(evaluator, value.attrs[name], value.spans.get(name, span), collector, open_values)
+                    for name in sorted(value.attrs)}
+        finally:
+            open_values.discard(id(value))
     if kind in (Size, IPAddress, IPNetwork, MacAddress):
         return value.canonical
     if kind is Declaration:
         return {"declaration": value.kind, "name": value.name}
-    unconvertible = error("E0216", f"cannot convert {type_name(value)} to JSON", span, "converted here",
+    if span is None and kind is Closure:
+        span = value.lambda_.span
+    unconvertible = error("E0216", f"cannot convert {type_name(value)} to JSON", span, f"this is {type_name(value)}",
                           notes=["JSON holds data only: functions have no JSON form"])
     if collector is None:
         raise unconvertible

@@ -110,6 +110,11 @@ class Lowerer(Transformer[Token, Any]):
                 default = default.function
         return ast.Field(c[0], c[2], default, doc, self._span(c))
 
+    def field_documented(self, c: list[Any]) -> ast.Field:
+        """`path : type "documentation";`, a field with no default."""
+        doc, _ = c[3]
+        return ast.Field(c[0], c[2], None, doc, self._span(c))
+
     def field_default(self, c: list[Any]) -> ast.Expr:
         value: ast.Expr = c[1]
         return value
