@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser.add_argument("--json", action="store_true",
                              help="print JSON (sizes and addresses as their canonical strings)")
     eval_parser.set_defaults(handler=command_eval)
+    from gwlang.commands import inspect
+    inspect.register(commands, common)
     return parser
 
 
@@ -101,6 +103,20 @@ def command_eval(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_site_command(arguments: argparse.Namespace) -> int:
+    """Run a site-level command with a deep stack; its text goes to stdout."""
+    from gwlang.commands.sites import CommandFailed
+    handler: Callable[[argparse.Namespace], str] = arguments.handler
+    try:
+        text = run_deep(lambda: handler(arguments))
+    except CommandFailed as failed:
+        report(failed.failure.diagnostics, arguments)
+        return EXIT_ERRORS
+    if text:
+        print(text)
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -109,8 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler: Callable[[argparse.Namespace], int] = arguments.handler
-        return handler(arguments)
+        if arguments.handler is command_eval:
+            return command_eval(arguments)
+        return run_site_command(arguments)
     except UsageError as problem:
         print(f"gwc: error: {problem}\nRun `gwc --help` for usage.", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,1 @@
+"""The subcommands of `gwc` beyond `eval`, one module each; `cli.py` registers them."""

@@ -1,0 +1,108 @@
+"""`gwc show`, `gwc explain` and `gwc graph`: look at an evaluated site."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+
+from gwlang.commands.sites import add_sources, pick_site, with_program
+from gwlang.diagnostics import GwError, did_you_mean, error
+from gwlang.model.program import Program
+from gwlang.model.show import model_to_gw, site_data
+from gwlang.model.validate import plain_json
+
+SHOW_EPILOG = """\
+examples:
+  gwc show sites/tcd.gw                    the whole evaluated site
+  gwc show sites/tcd.gw --node ce          one node
+  gwc show sites/ --site tcd --json        as JSON
+"""
+
+EXPLAIN_EPILOG = """\
+examples:
+  gwc explain sites/tcd.gw tcd.ce.vm.memory     where the CE's memory came from
+  gwc explain sites/tcd.gw tcd.wn01.packages    where each package came from, and what removed others
+"""
+
+GRAPH_EPILOG = """\
+examples:
+  gwc graph sites/tcd.gw                   Graphviz text
+  gwc graph sites/tcd.gw --format svg > tcd.svg
+"""
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+             common: argparse.ArgumentParser) -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    show = commands.add_parser("show", parents=[common], help="print the fully evaluated site or one node",
+                               description="Print the fully evaluated site, or one host or node of it.",
+                               epilog=SHOW_EPILOG, formatter_class=formatter)
+    add_sources(show)
+    show.add_argument("--node", metavar="N", help="only this node (or host)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=command_show)
+
+    explain = commands.add_parser("explain", parents=[common], help="show every definition behind a value",
+                                  description="Print a value and every definition that shaped it, in order.",
+                                  epilog=EXPLAIN_EPILOG, formatter_class=formatter)
+    explain.add_argument("sources", nargs=1, metavar="FILE", help="the .gw file (or folder) declaring the site")
+    explain.add_argument("target", metavar="SITE.NODE.PATH", help="what to explain, such as `tcd.ce.vm.memory`")
+    explain.set_defaults(handler=command_explain, site=None)
+
+    graph = commands.add_parser("graph", parents=[common], help="draw the site's dependency graph",
+                                description="Print the dependency graph: hosts, nodes, placement, `after` "
+                                            "and cross-references.",
+                                epilog=GRAPH_EPILOG, formatter_class=formatter)
+    add_sources(graph)
+    graph.add_argument("--format", choices=("dot", "svg", "png"), default="dot",
+                       help="dot text, or an image drawn by Graphviz (default: dot)")
+    graph.set_defaults(handler=command_graph)
+
+
+def command_show(arguments: argparse.Namespace) -> str:
+    def show(program: Program) -> str:
+        model = program.site_model(pick_site(program, arguments.site))
+        data: object = site_data(model)
+        if arguments.node:
+            entity = model.nodes.get(arguments.node) or model.hosts.get(arguments.node)
+            if entity is None:
+                raise GwError(error("E0313", f"site `{model.name}` has no node or host `{arguments.node}`", None,
+                                    help=did_you_mean(arguments.node, [*model.nodes, *model.hosts])).diagnostics)
+            data = dict(entity.attributes)
+        if arguments.json:
+            return json.dumps(plain_json(data), indent=2, sort_keys=True, ensure_ascii=False)
+        return model_to_gw(data)
+    return with_program(arguments, show)
+
+
+def command_explain(arguments: argparse.Namespace) -> str:
+    from gwlang.model.explain import explain, find_target
+    parts = arguments.target.split(".")
+
+    def run(program: Program) -> str:
+        site = pick_site(program, parts[0])
+        entities = program.entities(site)
+        return explain(find_target(entities, parts[1:]))
+    return with_program(arguments, run)
+
+
+def command_graph(arguments: argparse.Namespace) -> str:
+    from gwlang.model.graph import build_graph, to_dot
+
+    def run(program: Program) -> str:
+        model = program.site_model(pick_site(program, arguments.site))
+        return to_dot(build_graph(model))
+    text = with_program(arguments, run)
+    if arguments.format == "dot":
+        return text
+    dot = shutil.which("dot")
+    if dot is None:
+        from gwlang.cli import UsageError
+        raise UsageError(f"--format {arguments.format} needs Graphviz's `dot` (apt-get install graphviz); "
+                         "use --format dot and draw it elsewhere")
+    drawn = subprocess.run([dot, f"-T{arguments.format}"], input=text.encode(), capture_output=True, check=True)
+    import sys
+    sys.stdout.buffer.write(drawn.stdout)
+    return ""

@@ -1,0 +1,74 @@
+"""What the site-level commands share: loading sources, picking a site, reporting failures.
+
+Each command runs its whole body inside `run_deep` and turns a `GwError`
+into diagnostics on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from gwlang.diagnostics import GwError, did_you_mean, error
+from gwlang.eval.values import Declaration
+from gwlang.model.program import Program, gw_files, load_program
+
+DEFAULT_SOURCES = "sites"
+
+
+class CommandFailed(Exception):
+    """Diagnostics already describe the failure; the command exits 1."""
+
+    def __init__(self, failure: GwError) -> None:
+        super().__init__(failure.diagnostics[0].message if failure.diagnostics else "failed")
+        self.failure = failure
+
+
+def add_sources(parser: argparse.ArgumentParser, many: bool = True) -> None:
+    if many:
+        parser.add_argument("sources", nargs="*", metavar="FILE", default=[DEFAULT_SOURCES],
+                            help=f".gw files or folders of them (default: {DEFAULT_SOURCES}/)")
+    else:
+        parser.add_argument("sources", nargs=1, metavar="FILE", help="the .gw file declaring the site")
+    parser.add_argument("--site", metavar="S", help="the site, when the sources declare several")
+
+
+def source_files(arguments: argparse.Namespace) -> list[Path]:
+    from gwlang.cli import UsageError
+    paths = [Path(p) for p in arguments.sources]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {path}")
+    files = list(gw_files(paths))
+    if not files:
+        raise UsageError("no .gw files in " + ", ".join(str(p) for p in paths))
+    return files
+
+
+def pick_site(program: Program, wanted: str | None) -> Declaration:
+    sites = program.sites()
+    if wanted is not None:
+        for site in sites:
+            if site.name == wanted:
+                return site
+        raise GwError(error("E0314", f"no concrete site named `{wanted}` in the sources", None,
+                            help=did_you_mean(wanted, [s.name for s in sites]),
+                            notes=["sites: " + ", ".join(f"`{s.name}`" for s in sites) if sites
+                                   else "the sources declare no concrete site"]).diagnostics)
+    if len(sites) == 1:
+        return sites[0]
+    if not sites:
+        raise GwError(error("E0314", "the sources declare no concrete site", None,
+                            help="declare `site NAME extends ... { }`; abstract sites are templates").diagnostics)
+    raise GwError(error("E0314", "the sources declare several sites; choose one with `--site`", None,
+                        notes=["sites: " + ", ".join(f"`{s.name}`" for s in sites)]).diagnostics)
+
+
+def with_program(arguments: argparse.Namespace, action: Callable[[Program], str]) -> str:
+    """Load the sources and run `action`; a `GwError` becomes `CommandFailed`."""
+    files = source_files(arguments)
+    try:
+        return action(load_program(files, arguments.include))
+    except GwError as failure:
+        raise CommandFailed(failure) from None
