@@ -103,6 +103,19 @@ class Diagnostic:
         return (self.primary.span.source.name, self.primary.span.start, self.code)
 
 
+def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by place, each reported once (a family of nodes repeats its declaration's mistakes)."""
+    seen: set[tuple[str, str, int, str]] = set()
+    out = []
+    for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key()):
+        span = diagnostic.primary.span if diagnostic.primary else None
+        key = (diagnostic.code, span.source.name if span else "", span.start if span else -1, diagnostic.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(diagnostic)
+    return out
+
+
 class GwError(Exception):
     """Raised by any stage with the diagnostics that stopped it."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
+from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error, unique
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk
 from gwlang.model.linearize import c3
@@ -123,7 +123,7 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
             node_entities[name] = entity
 
     if problems or site_entity is None:
-        raise GwError([d for p in problems for d in p.diagnostics])
+        raise GwError(unique(d for p in problems for d in p.diagnostics))
     site_entity.late_names.update({"site": site_entity.config, "nodes": all_nodes, "hosts": all_hosts})
     site_late.update(site_entity.late_names)
     site_names.update({n: e.config for n, e in host_entities.items()})

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from gwlang.diagnostics import Diagnostic, GwError, Label, error
+from gwlang.diagnostics import Diagnostic, GwError, Label, error, unique
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.values import AttrSet, type_name
@@ -31,7 +31,7 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
         else:
             models[entity.kind][entity.name] = model
     if problems:
-        raise GwError(_unique(problems))
+        raise GwError(unique(problems))
     assert site_model is not None
     reads = frozenset((reader[1], read[1]) for reader, read in evaluator.reads
                       if reader[0] == "node" and read[0] == "node" and read[1] in entities.nodes)
@@ -78,18 +78,6 @@ def to_plain(evaluator: Evaluator, value: Any) -> Any:
     if value is None or kind in (bool, int, str, Size, IPAddress, IPNetwork, MacAddress):
         return value
     raise error("E0216", f"{type_name(value)} cannot be part of a site's configuration", None)
-
-
-def _unique(problems: list[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[str, str, int, str]] = set()
-    out = []
-    for diagnostic in sorted(problems, key=lambda d: d.sort_key()):
-        span = diagnostic.primary.span if diagnostic.primary else None
-        key = (diagnostic.code, span.source.name if span else "", span.start if span else -1, diagnostic.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(diagnostic)
-    return out
 
 
 def plain_json(value: Any) -> Any:
