@@ -82,6 +82,66 @@ _TABLE = [
     Code("E0223", "modules", "duplicate declaration", "A module declares the same name twice."),
     Code("E0224", "modules", "ambiguous import",
          "Two modules imported without `as` both define the same name."),
+    # site checks
+    # merging profiles and instantiating sites
+    Code("E0301", "merge", "conflicting definitions",
+         "Two `=` for one path from bodies where neither inherits from the other, with different values, and "
+         "nothing later overriding both. Set the value in a common descendant, or make one a `?=`."),
+    Code("E0302", "merge", "inheritance cycle", "A profile (or site) extends itself, directly or through others."),
+    Code("E0303", "merge", "inconsistent inheritance",
+         "The parents of a profile, node or site cannot be put in one C3 order that respects each parent's own order."),
+    Code("E0304", "merge", "change after `final`",
+         "A statement sets or changes a path at or under one that an earlier body made `final`."),
+    Code("E0305", "merge", "computed statement path",
+         "Statement paths are written out (`files.\"etc/motd\" = ...;`), never computed with `${...}`."),
+    Code("E0306", "merge", "reserved attribute", "`name` and `index` are set by the declaration, not by statements."),
+    Code("E0307", "merge", "`-=` on a record", "Fields of a record cannot be removed; set them to another value."),
+    Code("E0308", "merge", "mutation of a scalar", "`+=` and `-=` apply to lists and attribute sets only."),
+    Code("E0309", "merge", "assertion failed", "An `assert` of a profile is false for the entity being compiled."),
+    Code("E0310", "merge", "unknown profile or site",
+         "A name after `:` or `extends` is not a profile (or site) in scope; import the module that declares it."),
+    Code("E0311", "merge", "node without profiles", "A node's first declaration must list its profiles."),
+    Code("E0312", "merge", "host and node share a name", "Hosts and nodes of a site share one namespace."),
+    Code("E0313", "merge", "unknown explain target",
+         "`gwc explain` or `gwc show --node` named a node, host or attribute the site does not have."),
+    Code("E0314", "merge", "site not chosen",
+         "The sources declare no concrete site, several (choose with `--site`), or not the one named."),
+    # schemas and types
+    Code("E0401", "schema", "type mismatch",
+         "A value does not fit its schema type; the message says what was expected, what was found, where it was "
+         "defined and through which profiles."),
+    Code("E0402", "schema", "malformed type", "A type call with the wrong arguments (`int(1..64)`, `enum(\"a\")`)."),
+    Code("E0403", "schema", "duplicate schema field", "A schema declares a field twice, or uses a field as a group."),
+    Code("E0404", "schema", "undeclared attribute",
+         "An attribute no schema declares; the help suggests the closest declared name."),
+    Code("E0405", "schema", "computed schema field", "Schema field paths are written out."),
+    Code("E0406", "schema", "required attribute not set",
+         "A field with no default and no null in its type is not set by the entity or any of its profiles."),
+    Code("E0501", "site checks", "duplicate address",
+         "Two machines of a site (nodes, their interfaces, hosts' management addresses) have the same "
+         "address. An interface carrying its node's own `ip` is not a second use."),
+    Code("E0502", "site checks", "address outside its network",
+         "An interface's address is not in the site's `network.subnet`, or not in the interface's own "
+         "`network` when it names one; a node's `ip` that no interface carries must be in the subnet."),
+    Code("E0503", "site checks", "duplicate MAC address",
+         "Two interfaces have the same MAC address, in one site or in any two sites compiled together."),
+    Code("E0504", "site checks", "duplicate host name",
+         "Two nodes of a site have the same host name (`network.hostname`, or the node's name), "
+         "ignoring case."),
+    Code("E0505", "site checks", "missing bridge",
+         "An interface's `bridge` is not among the `bridges` of the host its node runs on."),
+    Code("E0506", "site checks", "unresolved reference",
+         "A node's `host`, or a name in its `after`, is not a host or node of the site."),
+    Code("E0507", "site checks", "host memory overcommitted",
+         "The `vm.memory` of a host's guests plus the host's `reserved-memory` is more than its `memory`. "
+         "The notes list every guest's memory."),
+    Code("E0508", "site checks", "too many virtual CPUs",
+         "A guest's `vm.vcpus` is above the `cpus` of its host."),
+    Code("E0509", "site checks", "duplicate disk image",
+         "Two disks of guests of one host have the same image file (`disks.<device>.path`)."),
+    Code("E0510", "site checks", "boot cycle",
+         "Nodes wait for each other through their `after` lists, so none can start first. "
+         "The diagnostic shows the cycle with the `after` of every step."),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}

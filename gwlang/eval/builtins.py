@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from gwlang.diagnostics import Span, error
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.operators import compare, equal
-from gwlang.eval.values import AttrSet, Builtin, Closure, Thunk, type_name, type_of
+from gwlang.eval.values import AttrSet, Builtin, Closure, Thunk, too_long_to_print, type_name, type_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,22 @@ def _bool_result(ev: Any, value: Any, name: str, span: Span) -> bool:
 
 def _invalid(message: str, span: Span) -> Exception:
     return error("E0211", message, span, "called here")
+
+
+# Far beyond any site, and small enough that a typo fails at once instead of filling memory.
+MAX_LIST_LENGTH = 10_000_000
+MAX_PAD_WIDTH = 1000
+
+
+def _check_length(length: int, name: str, span: Span) -> None:
+    if length > MAX_LIST_LENGTH:
+        raise _invalid(f"`{name}` would make a list of {_shown(length)} elements; the limit is {MAX_LIST_LENGTH:,}",
+                       span)
+
+
+def _shown(number: int) -> str:
+    """A number for a message, even one too long for Python to print."""
+    return f"{number:,}" if number.bit_length() < 256 else "a number of thousands of digits"
 
 
 # ---------------------------------------------------------------- lists
@@ -172,7 +189,9 @@ def _tail(ev: Any, span: Span, items: Any) -> tuple[Any, ...]:
 @builtin("range", "range first last", "range 1 4", "[ 1 2 3 4 ]")
 def _range(ev: Any, span: Span, first: Any, last: Any) -> tuple[int, ...]:
     """The integers from `first` to `last`, both included."""
-    return tuple(range(_int(ev, first, "range", span), _int(ev, last, "range", span) + 1))
+    low, high = _int(ev, first, "range", span), _int(ev, last, "range", span)
+    _check_length(high - low + 1, "range", span)
+    return tuple(range(low, high + 1))
 
 
 @builtin("genList", "genList f n", "genList (i: i * i) 4", "[ 0 1 4 9 ]")
@@ -182,6 +201,7 @@ def _gen_list(ev: Any, span: Span, function: Any, count: Any) -> tuple[Any, ...]
     total = _int(ev, count, "genList", span)
     if total < 0:
         raise _invalid(f"`genList` needs a length of zero or more, not {total}", span)
+    _check_length(total, "genList", span)
     return tuple(Thunk(_bound(ev.call, function, i, span), None, "genList element", span) for i in range(total))
 
 
@@ -359,10 +379,13 @@ def _to_string(ev: Any, span: Span, value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return ""
-    if kind is int:
-        return str(value)
-    if kind in (Size, IPAddress, IPNetwork, MacAddress):
-        return value.canonical  # type: ignore[no-any-return]
+    try:
+        if kind is int:
+            return str(value)
+        if kind in (Size, IPAddress, IPNetwork, MacAddress):
+            return value.canonical  # type: ignore[no-any-return]
+    except ValueError:
+        raise too_long_to_print(span) from None
     if kind is tuple:
         return " ".join(_to_string(ev, span, item) for item in value)
     raise error("E0203", f"`toString` cannot convert {type_name(value)}", span, "called here",
@@ -463,7 +486,13 @@ def _to_lower(ev: Any, span: Span, text: Any) -> str:
 @builtin("zeroPad", "zeroPad width n", "zeroPad 2 7", "\"07\"")
 def _zero_pad(ev: Any, span: Span, width: Any, number: Any) -> str:
     """An integer as text, padded with zeros to a width (node family names)."""
-    return str(_int(ev, number, "zeroPad", span)).zfill(_int(ev, width, "zeroPad", span))
+    value, columns = _int(ev, number, "zeroPad", span), _int(ev, width, "zeroPad", span)
+    if columns > MAX_PAD_WIDTH:
+        raise _invalid(f"`zeroPad` pads to at most {MAX_PAD_WIDTH} characters, not {_shown(columns)}", span)
+    try:
+        return str(value).zfill(columns)
+    except ValueError:
+        raise too_long_to_print(span) from None
 
 
 @builtin("toInt", "toInt s", "toInt \"42\"", "42")
@@ -473,7 +502,10 @@ def _to_int(ev: Any, span: Span, text: Any) -> int:
     # Python's int() also takes `1_000` and `+1`; gw integers are digits with an optional minus.
     if not re.fullmatch(r"-?[0-9]+", value.strip()):
         raise _invalid(f"`{value}` is not an integer", span)
-    return int(value.strip(), 10)
+    try:
+        return int(value.strip(), 10)
+    except ValueError:  # more digits than Python converts
+        raise _invalid(f"`toInt` reads at most {sys.get_int_max_str_digits():,} digits", span) from None
 
 
 # ---------------------------------------------------------------- types and control

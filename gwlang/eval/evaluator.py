@@ -24,7 +24,7 @@ from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
 from gwlang.eval import operators
 from gwlang.eval.attrs import AttrBuilder, delay_binding
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
-from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, type_name
+from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
 from gwlang.syntax import ast
 
 T = TypeVar("T")
@@ -174,10 +174,13 @@ class Evaluator:
         kind = type(value)
         if kind is str:
             return value  # type: ignore[no-any-return]
-        if kind is int:
-            return str(value)
-        if kind in (Size, IPAddress, IPNetwork, MacAddress):
-            return value.canonical  # type: ignore[no-any-return]
+        try:
+            if kind is int:
+                return str(value)
+            if kind in (Size, IPAddress, IPNetwork, MacAddress):
+                return value.canonical  # type: ignore[no-any-return]
+        except ValueError:
+            raise too_long_to_print(span) from None
         raise error("E0203", f"cannot put {type_name(value)} into a string", span,
                     f"this is {type_name(value)}",
                     help="strings, integers, sizes and addresses interpolate; convert others with `toString`")
@@ -499,7 +502,10 @@ def _done() -> Any:
 
 
 def _fields_note(value: Any) -> str:
-    return "its fields are " + ", ".join(f"`{n}`" for n in operators.domain_field_names(value))
+    names = operators.domain_field_names(value)
+    if not names:
+        return f"{type_name(value)} has no fields"
+    return "its fields are " + ", ".join(f"`{n}`" for n in names)
 
 
 # ---------------------------------------------------------------- deep programs

@@ -8,11 +8,13 @@ every independent error of a value instead of stopping at the first.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from gwlang.diagnostics import Diagnostic, GwError, Span, error
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
-from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, Thunk, type_name
+from gwlang.eval.evaluator import too_deep
+from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, Thunk, too_long_to_print, type_name
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'\-]*$")
 # Names that are keywords wherever an attribute name may stand; declaration
@@ -61,9 +63,17 @@ def _gw(evaluator: Any, value: Any, collector: Collector, indent: int, span: Spa
     except GwError as failure:
         collector.add(failure)
         return "«error»"
+    except RecursionError:
+        # The stack has unwound to here, so the other attributes can still be printed and checked.
+        collector.add(too_deep(evaluator, span))
+        return "«error»"
     kind = type(value)
     if kind is not tuple and kind is not AttrSet:
-        return scalar_to_gw(value)
+        try:
+            return scalar_to_gw(value)
+        except ValueError:  # an integer, or a size, of thousands of digits
+            collector.add(too_long_to_print(span))
+            return "«error»"
     if id(value) in open_values:
         collector.add(_contains_itself(span))
         return "«error»"
@@ -79,6 +89,17 @@ def _gw(evaluator: Any, value: Any, collector: Collector, indent: int, span: Spa
         return _block("{", "}", entries, indent, separator="")
     finally:
         open_values.discard(id(value))
+
+
+# json.dumps fails on integers Python will not print; about 3.3 bits a digit.
+_PRINTABLE_BITS = int(sys.get_int_max_str_digits() * 3.32) - 8 if sys.get_int_max_str_digits() else 1 << 62
+
+
+def _unprintable(span: Span | None, collector: Collector | None) -> None:
+    if collector is None:
+        raise too_long_to_print(span)
+    collector.add(too_long_to_print(span))
+    return None
 
 
 def _element_span(item: Any, container: Span | None) -> Span | None:
@@ -143,7 +164,14 @@ def _plain(evaluator: Any, value: Any, span: Span | None, collector: Collector |
             raise
         collector.add(failure)
         return None
+    except RecursionError:
+        if collector is None:
+            raise
+        collector.add(too_deep(evaluator, span))
+        return None
     kind = type(value)
+    if kind is int and value.bit_length() > _PRINTABLE_BITS:
+        return _unprintable(span, collector)
     if value is None or kind is bool or kind is int or kind is str:
         return value
     if kind is tuple or kind is AttrSet:
@@ -162,7 +190,10 @@ def _plain(evaluator: Any, value: Any, span: Span | None, collector: Collector |
         finally:
             open_values.discard(id(value))
     if kind in (Size, IPAddress, IPNetwork, MacAddress):
-        return value.canonical
+        try:
+            return value.canonical
+        except ValueError:
+            return _unprintable(span, collector)
     if kind is Declaration:
         return {"declaration": value.kind, "name": value.name}
     if span is None and kind is Closure:

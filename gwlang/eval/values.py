@@ -7,11 +7,12 @@ inside a list, an attribute set or a scope may be a `Thunk` until forced.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gwlang.diagnostics import Span
+from gwlang.diagnostics import GwError, Span, error
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 
 if TYPE_CHECKING:
@@ -132,6 +133,12 @@ class Declaration:
 
 Value = (None | bool | int | str | tuple[Any, ...] | AttrSet | Closure | Builtin | Declaration
          | Size | IPAddress | IPNetwork | MacAddress)
+
+
+def too_long_to_print(span: Span | None) -> GwError:
+    """Python refuses to print an integer of more than some thousands of digits (a size is one inside)."""
+    return error("E0211", "this number is too long to turn into text", span, "too long to print",
+                 notes=[f"a number is printed with at most {sys.get_int_max_str_digits():,} digits"])
 
 
 def type_name(value: Any) -> str:
