@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser.set_defaults(handler=command_eval)
     from gwlang.commands import inspect
     inspect.register(commands, common)
+    inspect.register_check(commands, common)
     return parser
 
 
@@ -125,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        if arguments.handler is command_eval:
+        if arguments.command == "eval":
             return command_eval(arguments)
         return run_site_command(arguments)
     except UsageError as problem:

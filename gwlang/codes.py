@@ -106,6 +106,7 @@ _TABLE = [
          "`gwc explain` or `gwc show --node` named a node, host or attribute the site does not have."),
     Code("E0314", "merge", "site not chosen",
          "The sources declare no concrete site, several (choose with `--site`), or not the one named."),
+    Code("E0315", "merge", "duplicate site name", "Two concrete sites compiled together have the same name."),
     # schemas and types
     Code("E0401", "schema", "type mismatch",
          "A value does not fit its schema type; the message says what was expected, what was found, where it was "

@@ -6,6 +6,7 @@ import argparse
 import json
 import shutil
 import subprocess
+from typing import Any
 
 from gwlang.commands.sites import add_sources, pick_site, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
@@ -33,7 +34,7 @@ examples:
 """
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+def register(commands: argparse._SubParsersAction[Any],
              common: argparse.ArgumentParser) -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     show = commands.add_parser("show", parents=[common], help="print the fully evaluated site or one node",
@@ -63,7 +64,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser],
 
 def command_show(arguments: argparse.Namespace) -> str:
     def show(program: Program) -> str:
-        model = program.site_model(pick_site(program, arguments.site))
+        model = program.site_model(pick_site(program, arguments.site), checked=True)
         data: object = site_data(model)
         if arguments.node:
             entity = model.nodes.get(arguments.node) or model.hosts.get(arguments.node)
@@ -92,7 +93,7 @@ def command_graph(arguments: argparse.Namespace) -> str:
     from gwlang.model.graph import build_graph, to_dot
 
     def run(program: Program) -> str:
-        model = program.site_model(pick_site(program, arguments.site))
+        model = program.site_model(pick_site(program, arguments.site), checked=True)
         return to_dot(build_graph(model))
     text = with_program(arguments, run)
     if arguments.format == "dot":
@@ -106,3 +107,40 @@ def command_graph(arguments: argparse.Namespace) -> str:
     import sys
     sys.stdout.buffer.write(drawn.stdout)
     return ""
+
+
+CHECK_EPILOG = """\
+examples:
+  gwc check                      every site under sites/, and MACs across all of them
+  gwc check sites/tcd.gw
+"""
+
+
+def register_check(commands: argparse._SubParsersAction[Any],
+                   common: argparse.ArgumentParser) -> None:
+    check = commands.add_parser("check", parents=[common], help="evaluate and check every site",
+                                description="Evaluate every concrete site and run the site-wide checks, "
+                                            "including MAC addresses across all the sites.",
+                                epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_sources(check)
+    check.set_defaults(handler=command_check)
+
+
+def command_check(arguments: argparse.Namespace) -> str:
+    from gwlang.model.checks import check_across_sites
+
+    def run(program: Program) -> str:
+        problems = []
+        models = []
+        sites = program.sites() if arguments.site is None else [pick_site(program, arguments.site)]
+        for site in sites:
+            try:
+                models.append(program.site_model(site, checked=True))
+            except GwError as failure:
+                problems.extend(failure.diagnostics)
+        problems.extend(check_across_sites(models))
+        if problems:
+            raise GwError(problems)
+        nodes = sum(len(m.nodes) for m in models)
+        return f"{len(models)} sites, {nodes} nodes: no problems"
+    return with_program(arguments, run)

@@ -61,7 +61,13 @@ def arithmetic(op: str, left: Any, right: Any, expr: ast.BinOp) -> Any:
             if op == "*":
                 return Size(left.bytes * right)
             if op == "/":
-                return Size(_divide(left.bytes, right, expr))
+                quotient = _divide(left.bytes, right, expr)
+                if quotient * right != left.bytes:
+                    # Sizes never round silently, as `toMiB` does not.
+                    raise error("E0211", f"{left.canonical} / {right} is not a whole number of bytes",
+                                expr.span, "inexact division",
+                                help="divide a whole count instead: `fromMiB (toMiB size / n)`")
+                return Size(quotient)
     if left_kind is int and right_kind is Size and op == "*":
         return Size(left * right.bytes)
     if left_kind is IPAddress and right_kind is int and op in ("+", "-"):

@@ -251,8 +251,12 @@ class Entity:
                 op = definition.op
                 if op == "+=" and child_type.merge_kind == "scalar":
                     op = "="
+                # The member's own thunk knows where its value was written; a
+                # literal stored bare is located by its key.
+                member_span = (member.span if type(member) is Thunk and member.span is not None
+                               else value.spans.get(key, definition.value_span))
                 child = Definition(path + (key,), op, definition.final, member, definition.body,
-                                   definition.order, definition.span, value.spans.get(key, definition.value_span))
+                                   definition.order, definition.span, member_span)
                 self._check_final(child)
                 spread.setdefault(key, []).append(child)
         return spread, removals

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gwlang.diagnostics import GwError
+from gwlang.diagnostics import GwError, Label, error
 from gwlang.eval.modules import LoadedModule, stdlib_root
 from gwlang.eval.values import Declaration, Scope
+from gwlang.model.checks import check_sites
 from gwlang.model.model import SiteModel
 from gwlang.model.schema import SchemaRegistry, build_registry
 from gwlang.model.sites import SiteEntities, instantiate
@@ -33,10 +34,18 @@ class Program:
     def sites(self) -> list[Declaration]:
         """The concrete sites declared in the input files, in file and declaration order."""
         found: list[Declaration] = []
+        first: dict[str, ast.SiteDecl] = {}
         for module in self.inputs:
             scope = self.session.loader.scope(module)
             for item in module.module.items:
                 if isinstance(item, ast.SiteDecl) and not item.abstract:
+                    if item.name.name in first:
+                        raise GwError(error(
+                            "E0315", f"two sites are named `{item.name.name}`", item.name.span, "declared again here",
+                            secondary=[Label(first[item.name.name].name.span, "first declared here")],
+                            notes=["sites compiled together share the output folder and the MAC space"],
+                            help="rename one of them").diagnostics)
+                    first[item.name.name] = item
                     declaration = scope.names[item.name.name]
                     assert isinstance(declaration, Declaration)
                     found.append(declaration)
@@ -45,10 +54,16 @@ class Program:
     def entities(self, site: Declaration) -> SiteEntities:
         return instantiate(site, self.schemas, self.session.evaluator)
 
-    def site_model(self, site: Declaration) -> SiteModel:
+    def site_model(self, site: Declaration, checked: bool = False) -> SiteModel:
+        """The validated model of one site; with `checked`, the site-wide checks must pass too."""
         self.session.evaluator.reads.clear()
         entities = self.entities(site)
-        return validate(entities, self.session.evaluator)
+        model = validate(entities, self.session.evaluator)
+        if checked:
+            problems = check_sites([model])
+            if problems:
+                raise GwError(problems)
+        return model
 
 
 def load_program(files: list[Path], include: list[str] | tuple[str, ...] = ()) -> Program:

@@ -1,0 +1,422 @@
+"""Site checks: the rules that relate values across a site's hosts and nodes.
+
+A schema judges each value on its own; these rules need the whole checked
+site: addresses, host names and disk images that must be unique,
+interfaces that must lie in their network and plug into a bridge their host
+has, references that must resolve, and guests that must fit their host.
+MAC addresses must be unique across every site compiled together, so that
+rule takes a list of sites.  Rules return diagnostics instead of raising,
+so one run reports every broken rule; each points at the definition that
+gave the offending value (`EntityModel.origin`).  The boot-order rule (no
+cycle in `after`) belongs to the dependency graph, `gwlang.model.graph`;
+`check_sites` runs everything.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gwlang.diagnostics import Diagnostic, Label, Span, did_you_mean
+from gwlang.eval.domain import IPAddress, IPNetwork, Size
+from gwlang.model.graph import check_boot_cycles
+from gwlang.model.model import EntityModel, SiteModel
+
+INTERFACES = ("network", "interfaces")
+
+
+def check_site(model: SiteModel) -> list[Diagnostic]:
+    """Every rule of this module about one site, sorted by location.
+
+    MAC addresses are left to `check_across_sites`, which sees every site
+    (checking them here too would report a clash inside a site twice).
+    """
+    return _sorted(problem for check in SITE_CHECKS for problem in check(model))
+
+
+def check_across_sites(models: Sequence[SiteModel]) -> list[Diagnostic]:
+    """The rules about every site compiled together: MAC addresses unique across all of them."""
+    return _sorted(check_macs(models))
+
+
+def check_sites(models: Sequence[SiteModel]) -> list[Diagnostic]:
+    """Everything: each site's rules, its boot cycles, and the rules across sites."""
+    per_site = [problem for model in models for problem in [*check_site(model), *check_boot_cycles(model)]]
+    return _sorted([*per_site, *check_across_sites(models)])
+
+
+def _sorted(problems: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(problems, key=lambda problem: problem.sort_key())
+
+
+# ---------------------------------------------------------------- values that must be unique
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """One use of a value that must be unique: who uses it, the value, and the definition that gave it."""
+    who: str                 # "node `ce`", "interface `eth1` of node `ce`"
+    value: Any               # as its user has it (a host name keeps its case)
+    span: Span
+    entity: EntityModel
+    site: str = ""
+    default_of: str = ""     # the field, when no definition gave the value (the span is then its parent's)
+
+
+def _use(who: str, value: Any, entity: EntityModel, path: tuple[str, ...], site: str = "") -> _Use:
+    default_of = path[-1] if path not in entity.origins else ""
+    return _Use(who, value, entity.origin(*path), entity, site, default_of)
+
+
+def _groups(uses: Iterable[tuple[Hashable, _Use]]) -> list[list[_Use]]:
+    """The uses that share a value, for every value used more than once, in first-use order."""
+    by_value: dict[Hashable, list[_Use]] = {}
+    for key, use in uses:
+        by_value.setdefault(key, []).append(use)
+    return [group for group in by_value.values() if len(group) > 1]
+
+
+def _conflict(code: str, what: str, group: list[_Use], *, note: str, help: str, where: str = "") -> Diagnostic:
+    """A value used more than once: the second use is the mistake, every other use is shown beside it."""
+    names = _names_of(group)
+    first, again, *more = group
+    others = [_other_use(first, names[0], again.span, "first used here by")]
+    others += [_other_use(use, name, again.span, "also used here by")
+               for use, name in zip(more, names[2:], strict=True)]
+    users = ", ".join(names[:-1]) + " and " + names[-1]
+    notes = [note]
+    if any(_same_place(use.span, again.span) for use in group if use is not again):
+        notes.append("one definition gives the value to several users: a value that every node inherits must "
+                     "differ from node to node, for example by being built from `node.name`")
+    return Diagnostic(code, f"{what} `{_text(again.value)}` is used by {users}{where}",
+                      Label(again.span, f"used again here by {names[1]}"), tuple(others), tuple(notes), help)
+
+
+def _other_use(use: _Use, name: str, primary: Span, wording: str) -> Label:
+    # When both uses got the value from one definition (a profile line that every
+    # node inherits), pointing at that line twice says nothing: point at the
+    # declaration of the other user instead.
+    if _same_place(use.span, primary):
+        return Label(use.entity.declared_at, f"{name}, declared here, gets the same value from that line")
+    return Label(use.span, f"{wording} {name}" + (f" (its default `{use.default_of}`)" if use.default_of else ""))
+
+
+def _same_place(one: Span, other: Span) -> bool:
+    return (one.source.name, one.start, one.end) == (other.source.name, other.start, other.end)
+
+
+def _names_of(group: list[_Use]) -> list[str]:
+    """Who uses the value, naming the sites only when the uses are in several."""
+    several = len({use.site for use in group}) > 1
+    return [f"{use.who} of site `{use.site}`" if several else use.who for use in group]
+
+
+# ---------------------------------------------------------------- addresses
+
+def check_addresses(model: SiteModel) -> Iterator[Diagnostic]:
+    """Every node address, interface address and host address is used once in a site."""
+    used = {key for key, _ in _addresses(model)}
+    for group in _groups(_addresses(model)):
+        free = _free_address(model, used)
+        used.add(free)   # each diagnostic proposes its own free address
+        hint = f" (`{free.canonical}` is free)" if free is not None else ""
+        yield _conflict(
+            "E0501", "address", group,
+            note="every address in a site belongs to one machine: DNS, DHCP and routing tell machines apart "
+                 "by address",
+            help=f"give {group[1].who} an address that no other machine of site `{model.name}` uses{hint}")
+
+
+def _addresses(model: SiteModel) -> Iterator[tuple[Hashable, _Use]]:
+    # Nodes first: a host's management address is the one added beside a
+    # template's guests, so it is the likelier mistake and gets the caret.
+    for node in model.nodes.values():
+        yield from _node_addresses(node)
+    for host in model.hosts.values():
+        if host.get("address") is not None:
+            yield host.get("address"), _use(f"host `{host.name}`", host.get("address"), host, ("address",))
+
+
+def _node_addresses(node: EntityModel) -> Iterator[tuple[Hashable, _Use]]:
+    own = node.get("ip")
+    if own is not None:
+        yield own, _use(f"node `{node.name}`", own, node, ("ip",))
+    for name, interface in _interfaces(node):
+        address = interface.get("ip")
+        # The interface that carries the node's own address is that same use, not a second one.
+        if address is not None and address != own:
+            yield address, _use(f"interface `{name}` of node `{node.name}`", address, node, (*INTERFACES, name, "ip"))
+
+
+def _free_address(model: SiteModel, used: set[Hashable]) -> IPAddress | None:
+    """The lowest address of the site's subnet above every address in use there, if the subnet has one left."""
+    subnet = model.site.get("network", "subnet")
+    if not isinstance(subnet, IPNetwork):
+        return None
+    taken = [int(address.address) for address in {*used, model.site.get("network", "gateway")}
+             if isinstance(address, IPAddress) and subnet.contains(address)]
+    following = max(taken, default=int(subnet.network.network_address)) + 1
+    if following < int(subnet.network.broadcast_address):
+        return IPAddress(ipaddress.ip_address(following))
+    return None
+
+
+def check_subnets(model: SiteModel) -> Iterator[Diagnostic]:
+    """Every interface address lies in the interface's own `network`, or else in the site's subnet."""
+    subnet = model.site.get("network", "subnet")
+    for node in model.nodes.values():
+        for name, interface in _interfaces(node):
+            address, network = interface.get("ip"), interface.get("network") or subnet
+            if isinstance(address, IPAddress) and isinstance(network, IPNetwork) and not network.contains(address):
+                yield _interface_outside(node, name, interface, network)
+        # A primary address that no interface carries must still be a site address.
+        own = node.get("ip")
+        carried = {interface.get("ip") for _, interface in _interfaces(node)}
+        if isinstance(own, IPAddress) and isinstance(subnet, IPNetwork) and own not in carried \
+                and not subnet.contains(own):
+            yield _outside(f"address `{own.canonical}` of node `{node.name}`", node.origin("ip"),
+                           "the site's subnet", subnet, (), NODE_ADDRESS_RULE,
+                           f"give node `{node.name}` an address in `{subnet.canonical}`")
+
+
+def _interface_outside(node: EntityModel, name: str, interface: Mapping[str, Any], network: IPNetwork) -> Diagnostic:
+    address: IPAddress = interface["ip"]
+    what = f"address `{address.canonical}` of interface `{name}` of node `{node.name}`"
+    span = _address_span(node, name, address)
+    if interface.get("network") is not None:
+        set_here = Label(node.origin(*INTERFACES, name, "network"), "the interface's network is set here")
+        return _outside(what, span, "its network", network, (set_here,), INTERFACE_ADDRESS_RULE,
+                        f"give the interface an address in `{network.canonical}`, or correct its `network`")
+    help = f"give the interface an address in `{network.canonical}`"
+    own = _network_of(address, interface.get("prefix"))
+    if own is not None:
+        help += f", or, if it is on a network of its own, name it: `{'.'.join(INTERFACES)}.{name}.network = {own};`"
+    return _outside(what, span, "the site's subnet", network, (), INTERFACE_ADDRESS_RULE, help)
+
+
+def _network_of(address: IPAddress, prefix: Any) -> str | None:
+    """The network an address and prefix length stand for (`10.0.0.12` and 24: `10.0.0.0/24`)."""
+    try:
+        return str(ipaddress.ip_interface(f"{address.canonical}/{prefix}").network)
+    except ValueError:
+        return None
+
+
+INTERFACE_ADDRESS_RULE = ("an interface's address must lie in the site's `network.subnet`, or in the interface's "
+                          "own `network` when it names one")
+NODE_ADDRESS_RULE = ("a node's `ip` must lie in the site's `network.subnet`, unless one of its interfaces carries "
+                     "it and names a network of its own")
+
+
+def _outside(what: str, span: Span, where: str, network: IPNetwork, labels: tuple[Label, ...], rule: str,
+             help: str) -> Diagnostic:
+    return Diagnostic("E0502", f"{what} is outside {where} `{network.canonical}`",
+                      Label(span, f"not in `{network.canonical}`"), labels, (rule,), help)
+
+
+def _address_span(node: EntityModel, interface: str, address: Any) -> Span:
+    # Profiles usually copy the node's address into an interface (`ip = node.ip`);
+    # the line that chose the address is then the node's `ip`, not the copy.
+    if address == node.get("ip"):
+        return node.origin("ip")
+    return node.origin(*INTERFACES, interface, "ip")
+
+
+def _interfaces(node: EntityModel) -> list[tuple[str, Mapping[str, Any]]]:
+    return sorted(node.get(*INTERFACES, default={}).items())
+
+
+def _text(value: Any) -> str:
+    return str(getattr(value, "canonical", value))
+
+
+# ---------------------------------------------------------------- MAC addresses and host names
+
+def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
+    """Every MAC address is used once across all the sites compiled together."""
+    for group in _groups(_macs(models)):
+        yield _conflict(
+            "E0503", "MAC address", group,
+            note="MAC addresses must be unique across every site compiled together: DHCP, the install server "
+                 "and copied images tell machines apart by MAC",
+            help="remove the explicit `mac` so that it is derived from the site, node and interface names, "
+                 "or choose another one")
+
+
+def _macs(models: Sequence[SiteModel]) -> Iterator[tuple[Hashable, _Use]]:
+    for model in models:
+        for node in model.nodes.values():
+            for name, interface in _interfaces(node):
+                mac = interface.get("mac")
+                if mac is not None:
+                    who = f"interface `{name}` of node `{node.name}`"
+                    yield mac, _use(who, mac, node, (*INTERFACES, name, "mac"), model.name)
+
+
+def check_host_names(model: SiteModel) -> Iterator[Diagnostic]:
+    """Every node's host name (`network.hostname`, else its name) is used once in a site."""
+    for group in _groups(_host_names(model)):
+        yield _conflict(
+            "E0504", "host name", group,
+            note="host names are unique within a site, ignoring case as DNS does: DNS, DHCP and the install "
+                 "server find nodes by them",
+            help=f"give {group[1].who} another `network.hostname`, or leave it to default to the node's name")
+
+
+def _host_names(model: SiteModel) -> Iterator[tuple[Hashable, _Use]]:
+    for node in model.nodes.values():
+        chosen = node.get("network", "hostname")
+        if chosen is None:
+            yield node.name.lower(), _Use(f"node `{node.name}`", node.name, node.declared_at, node)
+        else:
+            yield chosen.lower(), _use(f"node `{node.name}`", chosen, node, ("network", "hostname"))
+
+
+# ---------------------------------------------------------------- hosts and their guests
+
+def check_references(model: SiteModel) -> Iterator[Diagnostic]:
+    """A node's `host` and every name in its `after` are declared in the site.
+
+    The type system already rejects most broken references; a model built
+    by other means is checked here anyway, since every later stage relies on it.
+    """
+    for node in model.nodes.values():
+        host = node.get("host")
+        if host not in model.hosts:
+            yield _unresolved(model, node, "host", host)
+        for waited in node.get("after", default=()):
+            if waited not in model.nodes:
+                yield _unresolved(model, node, "after", waited)
+
+
+def _unresolved(model: SiteModel, node: EntityModel, path: str, name: Any) -> Diagnostic:
+    kind, known = ("host", model.hosts) if path == "host" else ("node", model.nodes)
+    what = f"runs on host `{name}`" if path == "host" else f"waits for node `{name}`"
+    return Diagnostic(
+        "E0506", f"node `{node.name}` {what}, which site `{model.name}` does not declare",
+        Label(node.origin(path), f"no {kind} `{name}` in site `{model.name}`"), (),
+        (f"site `{model.name}` declares the {kind}s {_names(known)}",),
+        did_you_mean(str(name), known) or f"declare {kind} `{name}` in site `{model.name}`, or name one it has")
+
+
+def check_bridges(model: SiteModel) -> Iterator[Diagnostic]:
+    """Every interface plugs into a bridge that its node's host has."""
+    for node in model.nodes.values():
+        host = model.hosts.get(node.get("host"))
+        if host is None:
+            continue   # reported by check_references
+        for name, interface in _interfaces(node):
+            bridge = interface.get("bridge")
+            if bridge is not None and bridge not in host.get("bridges", default={}):
+                yield _missing_bridge(node, name, bridge, host)
+
+
+def _missing_bridge(node: EntityModel, interface: str, bridge: str, host: EntityModel) -> Diagnostic:
+    bridges = host.get("bridges", default={})
+    declared = Label(host.declared_at, f"host `{host.name}` is declared here, without bridges")
+    if bridges:
+        first = min(bridges)
+        declared = Label(_origin_within(host, ("bridges", first)), f"host `{host.name}` has bridge `{first}` from here")
+    has = f"host `{host.name}` has the bridges {_names(bridges)}" if bridges else f"host `{host.name}` has no bridges"
+    instead = f", or plug the interface into {_one_of(bridges)}" if bridges else ""
+    return Diagnostic(
+        "E0505", f"interface `{interface}` of node `{node.name}` plugs into bridge `{bridge}`, "
+                 f"which host `{host.name}` does not have",
+        Label(node.origin(*INTERFACES, interface, "bridge"), f"no bridge `{bridge}` on host `{host.name}`"),
+        (declared,), (has,), f"add `bridges.{bridge}.interface = ...;` to host `{host.name}`{instead}")
+
+
+def check_memory(model: SiteModel) -> Iterator[Diagnostic]:
+    """A host's guests' memory plus the memory it keeps for itself fits in its memory."""
+    for host in model.hosts.values():
+        guests = _guests(model, host.name)
+        needed = sum(_bytes(guest.get("vm", "memory")) for guest in guests) + _bytes(host.get("reserved-memory"))
+        memory = host.get("memory")
+        if isinstance(memory, Size) and needed > memory.bytes:
+            yield _overcommitted(host, guests, Size(needed))
+
+
+def _overcommitted(host: EntityModel, guests: list[EntityModel], needed: Size) -> Diagnostic:
+    memory: Size = host.get("memory")
+    notes = [f"guest `{guest.name}` has {_size(guest.get('vm', 'memory'))}" for guest in guests]
+    notes.append(f"host `{host.name}` keeps {_size(host.get('reserved-memory'))} for itself (`reserved-memory`)")
+    notes.append("the guests' `vm.memory` and the host's `reserved-memory` must fit in the host's `memory`")
+    return Diagnostic(
+        "E0507", f"host `{host.name}` needs {needed.canonical} of memory for its guests and itself, "
+                 f"more than its {memory.canonical}",
+        Label(host.origin("memory"), f"{Size(needed.bytes - memory.bytes).canonical} short"), (), tuple(notes),
+        f"give host `{host.name}` more `memory`, lower some guest's `vm.memory`, or move a guest to another host")
+
+
+def check_vcpus(model: SiteModel) -> Iterator[Diagnostic]:
+    """No guest has more virtual CPUs than its host has CPU threads."""
+    for host in model.hosts.values():
+        cpus = host.get("cpus")
+        for guest in _guests(model, host.name):
+            vcpus = guest.get("vm", "vcpus")
+            if isinstance(cpus, int) and isinstance(vcpus, int) and vcpus > cpus:
+                yield _too_many_vcpus(host, guest, vcpus, cpus)
+
+
+def _too_many_vcpus(host: EntityModel, guest: EntityModel, vcpus: int, cpus: int) -> Diagnostic:
+    return Diagnostic(
+        "E0508", f"node `{guest.name}` has {vcpus} virtual CPUs, more than the {cpus} CPU threads of its host "
+                 f"`{host.name}`",
+        Label(guest.origin("vm", "vcpus"), f"{vcpus} virtual CPUs"),
+        (Label(host.origin("cpus"), f"host `{host.name}` has {cpus}"),),
+        ("a guest may not have more virtual CPUs than its host has CPU threads: the extra ones could never "
+         "run at the same time, and only wait for each other",),
+        f"set `vm.vcpus` of node `{guest.name}` to at most {cpus}, or move it to a host with more CPUs")
+
+
+def check_disk_paths(model: SiteModel) -> Iterator[Diagnostic]:
+    """No two disks on one host share an image file."""
+    for host in model.hosts.values():
+        for group in _groups(_disk_paths(_guests(model, host.name))):
+            yield _conflict(
+                "E0509", "disk image", group, where=f", on host `{host.name}`",
+                note="two disks backed by one file would overwrite each other's data",
+                help="remove the explicit `path` so that it defaults to a file named after the node and the disk, "
+                     "or choose another one")
+
+
+def _disk_paths(guests: list[EntityModel]) -> Iterator[tuple[Hashable, _Use]]:
+    for guest in guests:
+        for device, disk in sorted(guest.get("disks", default={}).items()):
+            path = disk.get("path")
+            if path is not None:
+                yield path, _use(f"disk `{device}` of node `{guest.name}`", path, guest, ("disks", device, "path"))
+
+
+def _origin_within(entity: EntityModel, path: tuple[str, ...]) -> Span:
+    """Where the value at `path` was defined, or the first definition inside it (`bridges.xenbr0.interface`)."""
+    inside = sorted(defined for defined in entity.origins if defined[:len(path)] == path)
+    return entity.origins[inside[0]] if inside else entity.origin(*path)
+
+
+def _guests(model: SiteModel, host: str) -> list[EntityModel]:
+    return [node for node in model.nodes.values() if node.get("host") == host]
+
+
+def _bytes(size: Any) -> int:
+    return size.bytes if isinstance(size, Size) else 0
+
+
+def _size(size: Any) -> str:
+    return size.canonical if isinstance(size, Size) else "0B"
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(f"`{name}`" for name in sorted(names)) or "none"
+
+
+def _one_of(names: Iterable[str]) -> str:
+    listed = sorted(names)
+    return f"`{listed[0]}`" if len(listed) == 1 else "one of " + _names(listed)
+
+
+SITE_CHECKS: tuple[Callable[[SiteModel], Iterable[Diagnostic]], ...] = (
+    check_references, check_addresses, check_subnets, check_host_names, check_bridges,
+    check_memory, check_vcpus, check_disk_paths,
+)
