@@ -549,7 +549,7 @@ def _is_null(ev: Any, span: Span, value: Any) -> bool:
 def _throw(ev: Any, span: Span, message: Any) -> Any:
     """Stop evaluation with the message as an error (only if the value is needed)."""
     text = _str(ev, message, "throw", span)
-    raise error("E0206", text, span, "thrown here")
+    raise error("E0206", text or "`throw` with an empty message", span, "thrown here")
 
 
 @builtin("seq", "seq a b", "seq 1 2", "2")

@@ -82,11 +82,11 @@ def _gw(evaluator: Any, value: Any, collector: Collector, indent: int, span: Spa
         if kind is tuple:
             items = [_gw(evaluator, item, collector, indent + 2, _element_span(item, span), open_values)
                      for item in value]
-            return _block("[", "]", items, indent, separator="")
+            return block("[", "]", items, indent)
         entries = [f"{attribute_key(name)} = "
                    f"{_gw(evaluator, item, collector, indent + 2, value.spans.get(name, span), open_values)};"
                    for name, item in sorted(value.attrs.items())]
-        return _block("{", "}", entries, indent, separator="")
+        return block("{", "}", entries, indent)
     finally:
         open_values.discard(id(value))
 
@@ -115,12 +115,14 @@ def _contains_itself(span: Span | None) -> GwError:
                  help="print a part of it, for example with `-E`")
 
 
-def _block(opening: str, closing: str, items: list[str], indent: int, separator: str) -> str:
+def block(opening: str, closing: str, items: list[str], indent: int) -> str:
+    """Items on one line when they fit, else one per line; children are already indented."""
     if not items:
         return f"{opening} {closing}"
-    inline = f"{opening} " + " ".join(items) + f" {closing}"
-    if len(inline) + indent <= LINE_WIDTH and "\n" not in inline:
-        return inline
+    # Measure before joining: joining every level of a deep value would copy it once per level.
+    width = sum(len(item) for item in items) + len(items) + len(opening) + len(closing) + 1
+    if width + indent <= LINE_WIDTH and not any("\n" in item for item in items):
+        return f"{opening} " + " ".join(items) + f" {closing}"
     pad = " " * (indent + 2)
     return opening + "\n" + "\n".join(pad + item for item in items) + "\n" + " " * indent + closing
 

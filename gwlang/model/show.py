@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gwlang.eval.printer import LINE_WIDTH, attribute_key, scalar_to_gw
+from gwlang.eval.printer import attribute_key, block, scalar_to_gw
 from gwlang.model.model import EntityModel, SiteModel
 from gwlang.model.validate import plain_json
 
@@ -17,20 +17,10 @@ from gwlang.model.validate import plain_json
 def model_to_gw(value: Any, indent: int = 0) -> str:
     if isinstance(value, Mapping):
         entries = [f"{attribute_key(k)} = {model_to_gw(value[k], indent + 2)};" for k in sorted(value)]
-        return _block("{", "}", entries, indent)
+        return block("{", "}", entries, indent)
     if isinstance(value, tuple):
-        return _block("[", "]", [model_to_gw(item, indent + 2) for item in value], indent)
+        return block("[", "]", [model_to_gw(item, indent + 2) for item in value], indent)
     return scalar_to_gw(value)
-
-
-def _block(opening: str, closing: str, items: list[str], indent: int) -> str:
-    if not items:
-        return f"{opening} {closing}"
-    inline = f"{opening} " + " ".join(items) + f" {closing}"
-    if len(inline) + indent <= LINE_WIDTH and "\n" not in inline:
-        return inline
-    pad = " " * (indent + 2)
-    return opening + "\n" + "\n".join(pad + item for item in items) + "\n" + " " * indent + closing
 
 
 def site_data(model: SiteModel) -> dict[str, Any]:
