@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     from gwlang.commands import inspect
     inspect.register(commands, common)
     inspect.register_check(commands, common)
+    from gwlang.commands import compile as compile_command
+    compile_command.register(commands, common)
     return parser
 
 
@@ -106,12 +108,15 @@ def command_eval(arguments: argparse.Namespace) -> int:
 
 def run_site_command(arguments: argparse.Namespace) -> int:
     """Run a site-level command with a deep stack; its text goes to stdout."""
+    from gwlang.commands.compile import CheckFailed
     from gwlang.commands.sites import CommandFailed
     handler: Callable[[argparse.Namespace], str] = arguments.handler
     try:
         text = run_deep(lambda: handler(arguments))
     except CommandFailed as failed:
         report(failed.failure.diagnostics, arguments)
+        return EXIT_ERRORS
+    except CheckFailed:
         return EXIT_ERRORS
     if text:
         print(text)

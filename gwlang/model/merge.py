@@ -49,6 +49,7 @@ class Body:
     scope: Scope                    # where its expressions evaluate
     index: int                      # position in the linearisation
     ancestors: frozenset[int]       # indices of the bodies it inherits from
+    source: str = ""                # the file it was written in
 
 
 @dataclass(eq=False)
@@ -83,6 +84,12 @@ class PathRecord:
 class _Trie:
     definitions: list[Definition] = field(default_factory=list)
     children: dict[str, _Trie] = field(default_factory=dict)
+
+
+def _latest(trie: _Trie) -> int:
+    """The order of the last definition at or under `trie`'s path (0 when none)."""
+    return max([*(d.order for d in trie.definitions), *(_latest(child) for child in trie.children.values())],
+               default=0)
 
 
 class Entity:
@@ -291,8 +298,9 @@ class Entity:
         if isinstance(kind, AttrsType):
             keys = []
             for key in sorted(set(trie.children) | set(spread)):
-                definitions = trie.children[key].definitions if key in trie.children else []
-                last = max((d.order for d in [*definitions, *spread.get(key, [])]), default=0)
+                # a definition anywhere under the key (`disks.xvdb.size = ...`) brings a removed key back
+                below = _latest(trie.children[key]) if key in trie.children else 0
+                last = max([below, *(d.order for d in spread.get(key, []))])
                 if not any(order > last and key in names for order, names in removals):
                     keys.append(key)
             return keys

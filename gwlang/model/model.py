@@ -26,6 +26,7 @@ class EntityModel:
     # path -> the span of the definition that gave the value (for diagnostics)
     origins: Mapping[tuple[str, ...], Span] = field(default_factory=dict, compare=False, repr=False)
     profiles: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()                     # the .gw files its bodies and schema come from
 
     def get(self, *path: str, default: Any = None) -> Any:
         value: Any = self.attributes

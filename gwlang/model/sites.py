@@ -78,14 +78,14 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
         statements = tuple(i for i in declaration.node.items if isinstance(i, ast.Define | ast.Assert))
         ancestors = _ancestors(declaration, sites, site_index)
         site_bodies.append(Body(f"site `{declaration.name}`", statements, body_scope(site_late, declaration),
-                                site_index[id(declaration)], ancestors))
+                                site_index[id(declaration)], ancestors, declaration.module_path))
     site_entity = _entity(problems, "site", site.name, schemas, site_bodies, evaluator, _name_span(site))
 
     host_entities: dict[str, Entity] = {}
     for name, entries in hosts.items():
         late: dict[str, Any] = {}
         host_bodies = [Body(f"host `{name}` in site `{d.name}`", decl.body, body_scope(late, d), i,
-                            frozenset(range(i)))
+                            frozenset(range(i)), d.module_path)
                        for i, (decl, d) in enumerate(entries)]
         entity = _entity(problems, "host", name, schemas, host_bodies, evaluator, entries[0][0].name.span)
         if entity is not None:
@@ -108,12 +108,13 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
             ancestors = frozenset(i for i, p in enumerate(profiles) if p is not profile
                                   and any(a is p for a in _profile_order(profile)))
             bodies.append(Body(f"profile `{profile.name}`", profile.node.body, Scope(late, profile.scope),
-                               len(bodies), ancestors))
+                               len(bodies), ancestors, profile.module_path))
         linearizations[name] = [p.name for p in profiles]
         for entry in node_entries:
             extra = {"index": entry.index} if entry.index is not None else None
             bodies.append(Body(f"node `{name}` in site `{entry.site.name}`", entry.declaration.body,
-                               body_scope(late, entry.site, extra), len(bodies), frozenset(range(len(bodies)))))
+                               body_scope(late, entry.site, extra), len(bodies), frozenset(range(len(bodies))),
+                               entry.site.module_path))
         index = node_entries[0].index
         entity = _entity(problems, "node", name, schemas, bodies, evaluator, node_entries[0].declaration.name.span,
                          {"index": index})

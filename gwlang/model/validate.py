@@ -35,7 +35,10 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
     assert site_model is not None
     reads = frozenset((reader[1], read[1]) for reader, read in evaluator.reads
                       if reader[0] == "node" and read[0] == "node" and read[1] in entities.nodes)
-    return SiteModel(site_model, MappingProxyType(models["host"]), MappingProxyType(models["node"]), reads)
+    sources = {source for group in (*models["host"].values(), *models["node"].values(), site_model)
+               for source in group.sources}
+    return SiteModel(site_model, MappingProxyType(models["host"]), MappingProxyType(models["node"]), reads,
+                     tuple(sorted(sources)))
 
 
 def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagnostic]) -> EntityModel:
@@ -54,8 +57,12 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
         problems.extend(assertion.diagnostics)
     origins = {path: _origin(record.steps) for path, record in entity.provenance.items()}
     profiles = tuple(body.label for body in entity.bodies)
+    sources = {body.source for body in entity.bodies if body.source}
+    if entity.schema.span is not None:
+        sources.add(entity.schema.span.source.name)
     return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
-                       MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles)
+                       MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles,
+                       tuple(sorted(sources)))
 
 
 def _origin(steps: list[Any]) -> Any:

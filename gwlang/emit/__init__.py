@@ -1,0 +1,1 @@
+"""Emitters: the checked site model to the files hosts and guests read."""

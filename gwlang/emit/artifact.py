@@ -1,0 +1,26 @@
+"""What an emitter produces: a file's path in the output folder, its text, and what it is for."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One generated file. `path` is relative to the output folder, `/`-separated."""
+    path: str
+    text: str
+    kind: str
+    host: str | None = None
+    node: str | None = None
+    sources: tuple[str, ...] = ()
+    executable: bool = False
+
+    @property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()

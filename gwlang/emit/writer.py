@@ -1,0 +1,233 @@
+"""Writing the output folder so that it is always either the old state or the new one.
+
+The new tree is built beside the output folder: files whose content did not
+change are hard links to the old ones (so they are not rewritten: same
+inode, same modification time), files gwc does not own are carried over the
+same way, and files gwc produced before but no longer does are left out.
+The finished tree then replaces the old one with a single `renameat2`
+exchange, atomic on Linux; a kill before it leaves the old folder, a kill
+after it the new one.  Where the exchange is not available (another OS, or
+a folder that is a mount point), files are replaced one by one instead.
+
+A file is gwc's when a site folder's `manifest.json`, written by gwc, lists it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gwlang.emit.artifact import Artifact
+
+STAGING_PREFIX = ".gwc-staging-"
+MANIFEST = "manifest.json"
+GENERATOR = "gwc"
+
+
+@dataclass
+class Summary:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Difference:
+    path: str
+    status: str             # "missing", "changed", "extra"
+    expected: str | None = None
+    actual: str | None = None
+
+
+def owned_files(output: Path) -> set[str]:
+    """Files gwc wrote last time: every file listed by a gwc manifest, and the manifests."""
+    owned: set[str] = set()
+    if not output.is_dir():
+        return owned
+    for manifest in sorted(output.glob(f"*/{MANIFEST}")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or data.get("generator") != GENERATOR:
+            continue
+        site = manifest.parent.name
+        owned.add(f"{site}/{MANIFEST}")
+        for entry in data.get("files", []):
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                owned.add(f"{site}/{entry['path']}")
+    return owned
+
+
+class TreeWriter:
+    """Collects artifacts into a staging tree, then swaps it in with `commit`."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.absolute()
+        self.owned = owned_files(self.output)
+        self.summary = Summary()
+        self.produced: set[str] = set()
+        remove_stale_staging(self.output)
+        self.staging = self.output.parent / f"{STAGING_PREFIX}{self.output.name}-{os.getpid()}"
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staging.mkdir(parents=True)
+
+    def add(self, artifact: Artifact) -> None:
+        relative = _safe_relative(artifact.path)
+        if relative in self.produced:
+            raise ValueError(f"two artifacts write {relative}")
+        self.produced.add(relative)
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = self.output / relative
+        data = artifact.data
+        if old.is_file() and not old.is_symlink() and _same(old, data, artifact.executable):
+            os.link(old, target)
+            self.summary.unchanged.append(relative)
+            return
+        target.write_bytes(data)
+        os.chmod(target, 0o755 if artifact.executable else 0o644)
+        self.summary.written.append(relative)
+
+    def commit(self) -> Summary:
+        """Carry over what is not ours, drop what we no longer make, swap the trees."""
+        self.summary.removed = sorted(p for p in self.owned if p not in self.produced
+                                      and (self.output / p).exists())
+        if not self.summary.written and not self.summary.removed and self.output.is_dir():
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return self.summary
+        for relative in _foreign(self.output, self.owned | self.produced):
+            _carry(self.output / relative, self.staging / relative)
+        if not self.output.exists():
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.staging, self.output)
+        elif not _exchange(self.staging, self.output):
+            self._replace_one_by_one()
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return self.summary
+
+    def abandon(self) -> None:
+        """A failed compile: the output folder is left exactly as it was."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _replace_one_by_one(self) -> None:
+        for relative in self.summary.written:
+            target = self.output / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / relative, target)
+        for relative in self.summary.removed:
+            (self.output / relative).unlink(missing_ok=True)
+            _prune_empty(self.output, (self.output / relative).parent)
+
+
+def compare(output: Path, artifacts: Iterator[Artifact]) -> list[Difference]:
+    """What `--check` reports: files missing, different, or produced no longer."""
+    owned = owned_files(output)
+    differences: list[Difference] = []
+    produced: set[str] = set()
+    for artifact in artifacts:
+        relative = _safe_relative(artifact.path)
+        produced.add(relative)
+        path = output / relative
+        if not path.is_file():
+            differences.append(Difference(relative, "missing", artifact.text, None))
+        elif not _same(path, artifact.data, artifact.executable):
+            actual = path.read_bytes().decode("utf-8", errors="replace")
+            differences.append(Difference(relative, "changed", artifact.text, actual))
+    for relative in sorted(owned - produced):
+        if (output / relative).exists():
+            differences.append(Difference(relative, "extra"))
+    return sorted(differences, key=lambda d: d.path)
+
+
+def remove_stale_staging(output: Path) -> None:
+    """Staging trees of compiles that were killed (their pid is gone)."""
+    parent = output.absolute().parent
+    if not parent.is_dir():
+        return
+    for stale in parent.glob(f"{STAGING_PREFIX}{output.name}-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _same(path: Path, data: bytes, executable: bool) -> bool:
+    try:
+        stat = path.stat()
+        if stat.st_size != len(data) or bool(stat.st_mode & 0o100) != executable:
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _safe_relative(path: str) -> str:
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\x00" in path:
+        raise ValueError(f"unsafe artifact path {path!r}")
+    return path
+
+
+def _foreign(output: Path, ours: set[str]) -> Iterator[str]:
+    """Everything in the old tree that gwc neither owned nor produces now."""
+    if not output.is_dir():
+        return
+    for root, directories, files in os.walk(output):
+        for name in sorted(files) + [d for d in sorted(directories) if os.path.islink(os.path.join(root, d))]:
+            relative = os.path.relpath(os.path.join(root, name), output).replace(os.sep, "/")
+            if relative not in ours:
+                yield relative
+        directories[:] = sorted(d for d in directories if not os.path.islink(os.path.join(root, d)))
+
+
+def _carry(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+    elif source.is_file():
+        os.link(source, target)
+
+
+def _prune_empty(top: Path, folder: Path) -> None:
+    while folder != top and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two paths (Linux `renameat2`); False where that is not possible."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EBUSY, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
