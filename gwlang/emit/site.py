@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from gwlang.diagnostics import Diagnostic, GwError
 from gwlang.emit.artifact import Artifact
@@ -62,14 +63,12 @@ def emit_site(model: SiteModel) -> list[Artifact]:
     artifacts: list[Artifact] = []
     for emit_guest in GUEST_EMITTERS:
         for one in guests:
-            _collect(lambda: emit_guest(one), artifacts, problems)
+            _collect(emit_guest, (one,), artifacts, problems)
     for emit_host in HOST_EMITTERS:
         for host in model.hosts.values():
-            placed = [g for g in guests if g.host == host.name]
-            _collect(lambda: emit_host(model, host, placed), artifacts, problems)
-    for emit_whole in SITE_EMITTERS:
-        _collect(lambda: emit_whole(model, guests), artifacts, problems)
-    _collect(lambda: _site_files(model), artifacts, problems)
+            _collect(emit_host, (model, host, [g for g in guests if g.host == host.name]), artifacts, problems)
+    for emit_whole in [*SITE_EMITTERS, _site_files]:
+        _collect(emit_whole, (model, guests), artifacts, problems)
     if problems:
         raise GwError(problems)
     artifacts = [_with_sources(model, a) for a in artifacts]
@@ -78,15 +77,16 @@ def emit_site(model: SiteModel) -> list[Artifact]:
     return [replace(a, path=f"{model.name}/{a.path}") for a in artifacts]
 
 
-def _collect(produce: Callable[[], Iterable[Artifact]], artifacts: list[Artifact],
+def _collect(produce: Callable[..., Iterable[Artifact]], arguments: tuple[Any, ...], artifacts: list[Artifact],
              problems: list[Diagnostic]) -> None:
+    """Run one emitter; its problems join the others so one compile reports them all."""
     try:
-        artifacts.extend(produce())
+        artifacts.extend(produce(*arguments))
     except GwError as failure:
         problems.extend(failure.diagnostics)
 
 
-def _site_files(model: SiteModel) -> list[Artifact]:
+def _site_files(model: SiteModel, guests: list[Guest]) -> list[Artifact]:
     data = json.dumps(site_json(model), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return [Artifact("site.json", data, "site-json"),
             Artifact("graph.dot", to_dot(build_graph(model)), "graph")]

@@ -48,9 +48,14 @@ class Const:
 
 @dataclass(frozen=True, slots=True)
 class Str:
-    """`"a ${b} c"` or `''...''`: literal pieces and interpolated expressions, in order."""
+    """`"a ${b} c"` or `''...''`: literal pieces and interpolated expressions, in order.
+
+    `indented` records how the string was written, as the span records
+    where: both forms of the same text are the same string, so it does not
+    take part in equality.
+    """
     parts: tuple[str | Expr, ...]
-    indented: bool
+    indented: bool = field(compare=False)
     span: Span = field(compare=False, repr=False)
 
 

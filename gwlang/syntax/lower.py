@@ -9,7 +9,8 @@ that parsing goes on and finds the next independent error.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 from lark import Token, Transformer
 
@@ -21,7 +22,17 @@ SIZE_UNITS = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15,
 }
 
+# Python refuses to convert longer digit strings (sys.get_int_max_str_digits).
+MAX_DIGITS = 4000
+
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainString:
+    """A string without interpolation where the grammar wants one: an import path, a field's documentation."""
+    text: str
+    span: Span
 
 
 def parse_size(text: str) -> int:
@@ -59,6 +70,23 @@ class Lowerer(Transformer[Token, Any]):
                 notes: tuple[str, ...] = (), help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, Label(span, label), (), notes, help))
 
+    def _int(self, token: Token) -> int:
+        """An integer token's value; one too long to convert is reported, and read as 0."""
+        digits = str(token).lstrip("-")
+        if len(digits) > MAX_DIGITS:
+            self._report("E0109", "this number is too long", self._token_span(token), f"{len(digits)} digits",
+                         notes=(f"a number has at most {MAX_DIGITS} digits",))
+            return 0
+        return int(str(token))
+
+    def _size(self, token: Token) -> ast.SizeLit:
+        text = str(token)
+        if len(text) > MAX_DIGITS:
+            self._report("E0109", "this size is too long", self._token_span(token), f"{len(text)} characters",
+                         notes=(f"a number has at most {MAX_DIGITS} digits",))
+            return ast.SizeLit("0B", 0, self._token_span(token))
+        return ast.SizeLit(text, parse_size(text), self._token_span(token))
+
     # -- module and items ------------------------------------------------------
 
     def module_items(self, c: list[Any]) -> ast.Module:
@@ -82,9 +110,8 @@ class Lowerer(Transformer[Token, Any]):
     def let_item(self, c: list[Any]) -> ast.LetItem:
         return ast.LetItem(tuple(c[1:]), self._span(c))
 
-    def string_plain(self, c: list[Any]) -> tuple[str, bool]:
-        text = "".join(_unescape(str(t)) for t in c[1:-1])
-        return text, False
+    def string_plain(self, c: list[Any]) -> _PlainString:
+        return _PlainString("".join(_unescape(str(t)) for t in c[1:-1]), self._span(c))
 
     def import_expr(self, c: list[Any]) -> ast.Import:
         target, search = _import_target(c[1])
@@ -112,8 +139,8 @@ class Lowerer(Transformer[Token, Any]):
 
     def field_documented(self, c: list[Any]) -> ast.Field:
         """`path : type "documentation";`, a field with no default."""
-        doc, _ = c[3]
-        return ast.Field(c[0], c[2], None, doc, self._span(c))
+        doc: _PlainString = c[3]
+        return ast.Field(c[0], c[2], None, doc.text, self._span(c))
 
     def field_default(self, c: list[Any]) -> ast.Expr:
         value: ast.Expr = c[1]
@@ -143,8 +170,8 @@ class Lowerer(Transformer[Token, Any]):
     def type_arg_literal(self, c: list[Any]) -> ast.TypeArg:
         token: Token = c[0]
         if token.type == "SIZE":
-            return ast.SizeLit(str(token), parse_size(str(token)), self._token_span(token))
-        return int(token)
+            return self._size(token)
+        return self._int(token)
 
     def type_arg_string(self, c: list[Any]) -> str:
         value: ast.Str = c[0]
@@ -162,8 +189,7 @@ class Lowerer(Transformer[Token, Any]):
             if token.type == "RANGE":
                 seen_range = True
                 continue
-            bound: Any = (ast.SizeLit(str(token), parse_size(str(token)), self._token_span(token))
-                          if token.type == "SIZE" else int(token))
+            bound: Any = self._size(token) if token.type == "SIZE" else self._int(token)
             if seen_range:
                 high = bound
             else:
@@ -221,7 +247,7 @@ class Lowerer(Transformer[Token, Any]):
 
     def node_family(self, c: list[Any]) -> tuple[ast.Name, ast.Family | None]:
         low_token, high_token = c[2], c[4]
-        low, high = int(low_token), int(high_token)
+        low, high = self._int(low_token), self._int(high_token)
         span = self._span(c[1:])
         if low > high:
             self._report("E0112", "a node family's range runs backwards", span,
@@ -310,10 +336,11 @@ class Lowerer(Transformer[Token, Any]):
         return ast.Select(c[0], c[2], c[4], self._span(c))
 
     def int_lit(self, c: list[Any]) -> ast.IntLit:
-        return ast.IntLit(int(c[0]), self._span(c))
+        return ast.IntLit(self._int(c[0]), self._span(c))
 
     def size_lit(self, c: list[Any]) -> ast.SizeLit:
-        return ast.SizeLit(str(c[0]), parse_size(str(c[0])), self._span(c))
+        size = self._size(c[0])
+        return ast.SizeLit(size.text, size.value, self._span(c))
 
     def ipv4_lit(self, c: list[Any]) -> ast.DomainLit:
         span = self._span(c)
@@ -456,11 +483,11 @@ def _end_of(node: Any) -> int:
     return int(node.span.end)
 
 
-def _import_target(target: tuple[str, bool] | Token) -> tuple[str, bool]:
-    """`"./x.gw"` arrives lowered as (text, False); `<a/b.gw>` as its token."""
+def _import_target(target: _PlainString | Token) -> tuple[str, bool]:
+    """`"./x.gw"` arrives lowered; `<a/b.gw>` as its token.  True for a search path."""
     if isinstance(target, Token):
         return str(target)[1:-1], True
-    return target
+    return target.text, False
 
 
 def _unescape(chunk: str) -> str:
@@ -480,7 +507,7 @@ def _unescape(chunk: str) -> str:
     return "".join(out)
 
 
-def _is_plain_string(expr: Any) -> bool:
+def _is_plain_string(expr: Any) -> TypeGuard[ast.Str]:
     return isinstance(expr, ast.Str) and all(isinstance(p, str) for p in expr.parts)
 
 
