@@ -27,6 +27,9 @@ class EntityModel:
     origins: Mapping[tuple[str, ...], Span] = field(default_factory=dict, compare=False, repr=False)
     profiles: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()                     # the .gw files its bodies and schema come from
+    # path -> every definition that shaped the value, as "file:line:col (profile)", in order (LCFG's derivation)
+    derivations: Mapping[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, compare=False,
+                                                                   repr=False)
 
     def get(self, *path: str, default: Any = None) -> Any:
         value: Any = self.attributes

@@ -60,9 +60,12 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
     sources = {body.source for body in entity.bodies if body.source}
     if entity.schema.span is not None:
         sources.add(entity.schema.span.source.name)
+    derivations = {path: tuple(f"{d.span.location} ({d.body.label})" if d else role
+                               for _, d, role in record.steps if d is not None or role.startswith("schema default"))
+                   for path, record in entity.provenance.items()}
     return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
                        MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles,
-                       tuple(sorted(sources)))
+                       tuple(sorted(sources)), MappingProxyType(derivations))
 
 
 def _origin(steps: list[Any]) -> Any:
