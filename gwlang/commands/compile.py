@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from gwlang.commands.sites import add_sources, pick_site, with_program
-from gwlang.diagnostics import Diagnostic, GwError
 from gwlang.emit.artifact import Artifact
-from gwlang.emit.site import emit_site
 from gwlang.emit.writer import Difference, TreeWriter, compare
-from gwlang.model.checks import check_across_sites
 from gwlang.model.model import SiteModel
 from gwlang.model.program import Program
+from gwlang.pipeline import compile_program
 
 DEFAULT_OUTPUT = "generated"
 DIFF_LINES = 40
@@ -60,26 +58,24 @@ def command_compile(arguments: argparse.Namespace) -> str:
 
     def run(program: Program) -> str:
         sites = program.sites() if arguments.site is None else [pick_site(program, arguments.site)]
-        compiled = _Compiled()
-        artifacts = _artifacts(program, sites, compiled, progress)
+        counts = _Counts()
+        artifacts = _artifacts(compile_program(program, sites), len(sites), counts, progress)
         if arguments.check:
             differences = compare(output, artifacts)
-            compiled.raise_problems()
             if differences:
                 _print_differences(differences)
                 raise CheckFailed()
-            return f"{output}/ is up to date: {compiled.summary_counts()}"
+            return f"{output}/ is up to date: {counts}"
         writer = TreeWriter(output)
         try:
             for artifact in artifacts:
                 writer.add(artifact)
-            compiled.raise_problems()
         except BaseException:
             writer.abandon()
             raise
         summary = writer.commit()
         elapsed = time.monotonic() - started
-        return (f"{compiled.summary_counts()}: {len(summary.written)} files written, "
+        return (f"{counts}: {len(summary.written)} files written, "
                 f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed in {elapsed:.2f}s")
 
     try:
@@ -88,36 +84,22 @@ def command_compile(arguments: argparse.Namespace) -> str:
         progress.done()
 
 
-class _Compiled:
-    """What the sites compiled so far add up to, and the problems met."""
-
+class _Counts:
     def __init__(self) -> None:
-        self.models: list[SiteModel] = []
-        self.problems: list[Diagnostic] = []
+        self.sites = 0
+        self.nodes = 0
 
-    def summary_counts(self) -> str:
-        nodes = sum(len(m.nodes) for m in self.models)
-        return f"{len(self.models)} sites, {nodes} nodes"
-
-    def raise_problems(self) -> None:
-        self.problems.extend(check_across_sites(self.models))
-        if self.problems:
-            raise GwError(self.problems)
+    def __str__(self) -> str:
+        return f"{self.sites} sites, {self.nodes} nodes"
 
 
-def _artifacts(program: Program, sites: list[Any], compiled: _Compiled, progress: _Progress) -> Iterator[Artifact]:
-    """Each site's artifacts in turn; a site that fails is recorded and skipped, so all are checked."""
-    for number, site in enumerate(sites, 1):
-        progress.show(f"compiling site {number}/{len(sites)}: {site.name}")
-        try:
-            model = program.site_model(site, checked=True)
-            site_artifacts = emit_site(model)
-        except GwError as failure:
-            compiled.problems.extend(failure.diagnostics)
-            continue
-        compiled.models.append(model)
-        if not compiled.problems:
-            yield from site_artifacts
+def _artifacts(compiled: Iterator[tuple[SiteModel, list[Artifact]]], total: int, counts: _Counts,
+               progress: _Progress) -> Iterator[Artifact]:
+    for model, artifacts in compiled:
+        counts.sites += 1
+        counts.nodes += len(model.nodes)
+        progress.show(f"compiled site {counts.sites}/{total}: {model.name}")
+        yield from artifacts
 
 
 def _print_differences(differences: list[Difference]) -> None:
