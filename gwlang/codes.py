@@ -22,7 +22,7 @@ class Code:
 _TABLE = [
     # syntax
     Code("E0101", "syntax", "unexpected token",
-         "The parser met a token that cannot come next. The note lists what could."),
+         "The parser met a token that cannot come next (or a token is missing); the label says what could come."),
     Code("E0102", "syntax", "missing `;`",
          "Every binding (`a = 1;`), statement and import ends with a semicolon."),
     Code("E0103", "syntax", "comma in a list",
@@ -36,7 +36,7 @@ _TABLE = [
     Code("E0107", "syntax", "unexpected character",
          "A character that no token of the language starts with."),
     Code("E0108", "syntax", "unexpected end of file",
-         "The file ends in the middle of an expression or declaration."),
+         "The file ends in the middle of an expression or declaration, or inside a `/*` comment."),
     Code("E0109", "syntax", "invalid literal",
          "An address, network or size literal that is well formed but impossible, "
          "such as an octet above 255 or a network with host bits set."),
@@ -143,6 +143,10 @@ _TABLE = [
     Code("E0510", "site checks", "boot cycle",
          "Nodes wait for each other through their `after` lists, so none can start first. "
          "The diagnostic shows the cycle with the `after` of every step."),
+    # emitters
+    Code("E0601", "emit", "value a file format cannot carry",
+         "A value the schema allows but the target file cannot hold (a comma in an xl device spec, a size that "
+         "is not whole MiB, a NUL in a shell word); the diagnostic points at the line that defined it."),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -1,11 +1,13 @@
 """Parsing: text to `ast.Module`, with every recoverable syntax error reported.
 
-`parse` is the syntax stage's one public function.  It runs a `driver.Pass`
-over the source: Lark's LALR automaton, fed token by token, with `recovery`
-repairing each mistake so that one run reports every independent error of
-a file.  A string left unclosed swallows the rest of the file, so when a
-pass ends inside one, the file is parsed again with the likeliest culprit
-(the first string running over a line end) closed at that line's end.
+`parse` is the syntax stage's one public function.  A valid file is read
+by Lark's own parser loop, the fastest.  A file with a mistake is read again
+by a `driver.Pass`: Lark's LALR automaton fed token by token, with
+`recovery` repairing each mistake, so that one run reports every independent
+error.  A string left unclosed turns the rest of the file inside out, so a
+pass with errors is tried once more with the likeliest culprit (the first
+string running over a line end) ended at its line's end; the pass that
+reports less wins.
 """
 
 from __future__ import annotations
