@@ -19,6 +19,7 @@ from gwlang.model.sites import SiteEntities
 
 @dataclass(frozen=True)
 class Target:
+    site: str
     entity: Entity
     path: tuple[str, ...]
 
@@ -28,12 +29,13 @@ def find_target(entities: SiteEntities, dotted: list[str]) -> Target:
     if not dotted:
         raise error("E0313", "name a node, host or site attribute to explain", None)
     head, rest = dotted[0], tuple(dotted[1:])
+    site = entities.site.name
     if head in entities.nodes:
-        return Target(entities.nodes[head], rest)
+        return Target(site, entities.nodes[head], rest)
     if head in entities.hosts:
-        return Target(entities.hosts[head], rest)
+        return Target(site, entities.hosts[head], rest)
     if head in entities.site.config.attrs:
-        return Target(entities.site, tuple(dotted))
+        return Target(site, entities.site, tuple(dotted))
     known = [*entities.nodes, *entities.hosts, *entities.site.config.attrs]
     from gwlang.diagnostics import did_you_mean
     raise error("E0313", f"site `{entities.site.name}` has no node, host or attribute `{head}`", None,
@@ -51,7 +53,8 @@ def explain(target: Target) -> str:
             raise error("E0313", f"{entity.title} has no attribute `{shown}`", None)
         value = current.attrs[name]
     shown_value = to_gw(evaluator, value, Collector())
-    title = ".".join((entity.name, *target.path)) if target.path else entity.name
+    owner = (target.site,) if entity.kind == "site" else (target.site, entity.name)
+    title = ".".join((*owner, *target.path))
     lines = [f"{entity.title}: {'.'.join(target.path) or '(all attributes)'}", "",
              f"  {title} = {_indent(shown_value)}", ""]
     record = entity.provenance.get(target.path)
