@@ -64,7 +64,7 @@ def test_explain_an_override_names_both_definitions() -> None:
 def test_explain_a_default() -> None:
     done = gwc("explain", "sites/tcd.gw", "tcd.ce.vm.vcpus")
     assert done.returncode == 0, done.stderr
-    assert "schema default at stdlib/gw/schema.gw:" in done.stdout
+    assert "schema default at <stdlib>/gw/schema.gw:" in done.stdout
 
 
 def test_explain_unknown_path() -> None:

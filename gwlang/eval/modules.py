@@ -80,15 +80,17 @@ class LoadedModule:
 
 
 def display_name(path: Path) -> str:
-    """Paths as users wrote them: relative to the working directory where possible."""
+    """Paths as users wrote them: the stdlib's as `<stdlib>/...` wherever it is installed (so
+    diagnostics and manifests read the same on every machine), others relative to the
+    working directory where possible."""
+    stdlib = stdlib_root()
+    if path == stdlib:
+        return "<stdlib>"
+    if _inside(path, stdlib):
+        return f"<stdlib>/{path.relative_to(stdlib)}"
     try:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
-        stdlib = stdlib_root()
-        if path == stdlib:
-            return "<stdlib>"
-        if _inside(path, stdlib):
-            return f"<stdlib>/{path.relative_to(stdlib)}"
         return str(path)
 
 
