@@ -23,9 +23,13 @@ BUG_REPORT = "https://github.com/gwlang/gwlang/issues"
 
 MAIN_EPILOG = """\
 examples:
+  gwc compile                                    compile sites/ into generated/
+  gwc compile --check                            exit 1 if generated/ is stale
+  gwc check                                      evaluate and check every site
+  gwc show sites/tcd.gw --node ce                one node, fully evaluated
+  gwc explain sites/tcd.gw tcd.ce.vm.memory      every definition behind a value
+  gwc graph sites/tcd.gw --format svg > tcd.svg  the dependency graph
   gwc eval docs/examples/gateway.gw              print a module's value
-  gwc eval docs/examples/gateway.gw -E 'nodes'   evaluate an expression in its scope
-  gwc eval site.gw --json                        the value as JSON
 
 Run `gwc COMMAND --help` for a command's options.
 """

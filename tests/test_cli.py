@@ -120,3 +120,10 @@ def test_internal_fault_exits_70_without_traceback(monkeypatch: pytest.MonkeyPat
 def test_example_of_the_readme_runs() -> None:
     done = run("eval", "docs/examples/gateway.gw", "-E", "memory.fits")
     assert (done.returncode, done.stdout) == (0, "true\n"), done.stderr
+
+
+@pytest.mark.parametrize("command", ["eval", "compile", "check", "show", "explain", "graph"])
+def test_every_command_help_has_examples(command: str) -> None:
+    done = run(command, "--help")
+    assert done.returncode == 0
+    assert "examples:" in done.stdout and f"gwc {command}" in done.stdout
