@@ -31,6 +31,10 @@ def _linearize(item: T, parents_of: Callable[[T], Sequence[T]], name_of: Callabl
     if any(p is item for p in path):
         raise _cycle(path[path.index(item):] + [item], name_of, span_of)
     parents = list(parents_of(item))
+    for position, parent in enumerate(parents):
+        if any(p is parent for p in parents[:position]):
+            raise error("E0303", f"`{name_of(parent)}` is listed twice among the parents of `{name_of(item)}`",
+                        span_of(item), f"extends `{name_of(parent)}` twice", help="list each parent once")
     orders = [_linearize(p, parents_of, name_of, span_of, memo, [*path, item]) for p in parents]
     merged = _merge([list(o) for o in orders] + [list(parents)])
     if merged is None:

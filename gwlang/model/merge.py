@@ -86,6 +86,14 @@ class _Trie:
     children: dict[str, _Trie] = field(default_factory=dict)
 
 
+def _since(trie: _Trie, order: int) -> _Trie:
+    """The definitions at or under `trie`'s path that come after `order`."""
+    if not order:
+        return trie
+    return _Trie([d for d in trie.definitions if d.order > order],
+                 {name: _since(child, order) for name, child in trie.children.items()})
+
+
 def _latest(trie: _Trie) -> int:
     """The order of the last definition at or under `trie`'s path (0 when none)."""
     return max([*(d.order for d in trie.definitions), *(_latest(child) for child in trie.children.values())],
@@ -201,8 +209,8 @@ class Entity:
             if definition.order > final.order and definition.path[: len(final.path)] == final.path:
                 path = ".".join(final.path)
                 raise error("E0304", f"`{'.'.join(definition.path)}` is changed after `final {path}`",
-                            definition.span, f"in {definition.body.label}",
-                            secondary=[Label(final.span, f"made final in {final.body.label}")],
+                            definition.span, f"changed here ({definition.body.label})",
+                            secondary=[Label(final.span, f"made final here ({final.body.label})")],
                             notes=[f"a `final` definition is the last word on `{path}` and everything under it"],
                             help=f"remove this definition, or drop `final` from {final.body.label}")
 
@@ -210,22 +218,39 @@ class Entity:
 
     def _record(self, path: tuple[str, ...], kind: RecordType | AttrsType, trie: _Trie,
                 extra: list[Definition]) -> AttrSet:
-        here = sorted(trie.definitions + extra, key=lambda d: d.order)
+        here = sorted(self._default_definitions(path) + trie.definitions + extra, key=lambda d: d.order)
         spread, removals = self._spread(path, kind, here)
         record = self.provenance.setdefault(path, PathRecord(path, kind))
-        record.steps.extend((d.op, d, "spread into its keys") for d in here if d.op != "-=")
+        for definition in here:
+            if definition.body.index < 0 and not self.evaluator.force(definition.value).attrs:
+                continue    # an empty schema default adds nothing worth explaining
+            record.steps.append((definition.op, definition,
+                                 "removes names" if definition.op == "-=" else "spread into its keys"))
         keys = self._keys(path, kind, trie, spread, removals)
         attrs: dict[str, Any] = {}
         spans: dict[str, Span] = {}
         for key in keys:
             child_type = kind.fields[key].type if isinstance(kind, RecordType) else kind.value
-            child_trie = trie.children.get(key, _Trie())
-            attrs[key] = Thunk(self._later(path + (key,), child_type, child_trie, spread.get(key, [])),
+            # a name brought back after `-=` starts afresh: what was removed stays removed
+            removed_at = max((order for order, names in removals if key in names), default=0)
+            child_trie = _since(trie.children.get(key, _Trie()), removed_at)
+            child_spread = [d for d in spread.get(key, []) if not removed_at or d.order > removed_at]
+            attrs[key] = Thunk(self._later(path + (key,), child_type, child_trie, child_spread),
                                None, ".".join(path + (key,)), self.declared_at)
-            defined = child_trie.definitions or spread.get(key)
+            defined = child_trie.definitions or child_spread
             if defined:
                 spans[key] = defined[0].span
         return AttrSet(attrs, spans)
+
+    def _default_definitions(self, path: tuple[str, ...]) -> list[Definition]:
+        """A record or `{K: T}` field's schema default: a `?=` before every statement, spread like one."""
+        spec = self._field_spec(path) if path else None
+        if spec is None or spec.default is None:
+            return []
+        found: FieldSpec = spec
+        body = Body("the schema default", (), Scope({}, None), -1, frozenset())
+        value = Thunk(lambda: self._default(found, path), None, ".".join(path), found.span)
+        return [Definition(path, "?=", False, value, body, 0, found.span, found.span)]
 
     def _later(self, path: tuple[str, ...], kind: Type, trie: _Trie,
                extra: list[Definition]) -> Callable[[], Any]:
@@ -317,19 +342,22 @@ class Entity:
     def _leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
         record = self.provenance.setdefault(path, PathRecord(path, kind))
         record.steps.clear()
-        start, start_order = self._start(path, kind, definitions, record)
-        value = start
-        mutations = [d for d in definitions if d.op in ("+=", "-=") and d.order > start_order]
-        for skipped in definitions:
-            if skipped.op in ("+=", "-=") and skipped.order <= start_order:
-                record.steps.append((skipped.op, skipped, "ignored: before the `=` that starts the value"))
-        if isinstance(kind, ListType) or (isinstance(kind, NullableType) and isinstance(kind.inner, ListType)):
-            value = self._apply_list(path, kind, value, mutations, record)
-        elif mutations:
-            first = mutations[0]
+        all_mutations = [d for d in definitions if d.op in ("+=", "-=")]
+        is_list = isinstance(kind, ListType) or (isinstance(kind, NullableType) and isinstance(kind.inner, ListType))
+        if all_mutations and not is_list:
+            # an error even before an `=` that would ignore it: it can never mean anything
+            first = all_mutations[0]
             raise error("E0308", f"`{first.op}` needs a list or an attribute set; `{'.'.join(path)}` is "
                         f"{describe(kind)}", first.span, f"in {first.body.label}",
                         help="use `=` to replace the value")
+        start, start_order = self._start(path, kind, definitions, record)
+        mutations = [d for d in all_mutations if d.order > start_order]
+        ignored = [d for d in all_mutations if d.order <= start_order]
+        record.steps.extend((d.op, d, "ignored: before the `=` that starts the value") for d in ignored)
+        if all(definition is not None for _, definition, _ in record.steps):
+            record.steps.sort(key=lambda step: step[1].order if step[1] is not None else 0)  # as written
+        origin = next((d for _, d, role in record.steps if role.startswith("starts the value")), None)
+        value = self._apply_list(path, kind, start, mutations, record, origin) if is_list else start
         return self.normalize(path, kind, value, self._last_definition(definitions, start_order))
 
     def _start(self, path: tuple[str, ...], kind: Type, definitions: list[Definition],
@@ -338,8 +366,9 @@ class Entity:
         if assignments:
             self._check_conflicts(path, assignments)
             start = assignments[-1]
-            for earlier in assignments[:-1]:
-                record.steps.append(("=", earlier, "overridden"))
+            for other in definitions:
+                if other.op in ("=", "?=") and other is not start:
+                    record.steps.append((other.op, other, "overridden"))
             record.steps.append(("=", start, "starts the value"))
             return self.evaluator.force(start.value), start.order
         weak = [d for d in definitions if d.op == "?="]
@@ -376,8 +405,7 @@ class Entity:
                     help=f"set `{shown}` in {self.title} itself, or use `?=` in one of them")
 
     def _apply_list(self, path: tuple[str, ...], kind: Type, start: Any, mutations: list[Definition],
-                    record: PathRecord) -> Any:
-        origin = record.steps[-1][1] if record.steps else None
+                    record: PathRecord, origin: Definition | None) -> Any:
         if start is None and not mutations:
             return None
         elements: list[tuple[Any, Definition | None, Definition | None]] = []
@@ -465,14 +493,27 @@ class Entity:
 
     def _type_error(self, path: tuple[str, ...], kind: Type, definition: Definition | None,
                     issue: str) -> GwError:
-        shown = ".".join(path)
+        shown = "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
         if definition is None:
             return error("E0401", f"`{shown}` of {self.title} must be {describe(kind)}; {issue}",
                          self.declared_at, "the value comes from a default")
-        chain = " -> ".join(body.label for body in self.bodies[: definition.body.index + 1])
+        chain = self._chain(definition.body)
+        notes = [f"it reaches {self.title} through " + " -> ".join(body.label for body in chain)] \
+            if len(chain) > 1 else []
         return error("E0401", f"`{shown}` of {self.title} must be {describe(kind)}; {issue}",
-                     definition.value_span, f"defined here ({definition.body.label})",
-                     notes=[f"it reaches {self.title} through {chain}"])
+                     definition.value_span, f"defined here ({definition.body.label})", notes=notes)
+
+    def _chain(self, body: Body) -> list[Body]:
+        """How `body` reaches the entity: it, a body inheriting it, ..., the entity's last body."""
+        chain = [self.bodies[-1]]
+        if body is not chain[0] and body.index not in chain[0].ancestors:
+            return [body]
+        while chain[-1] is not body:
+            # step to the most derived body that still inherits `body`: a direct parent
+            closer = [b for b in self.bodies if b.index in chain[-1].ancestors
+                      and (b is body or body.index in b.ancestors)]
+            chain.append(max(closer, key=lambda b: len(b.ancestors)))
+        return chain[::-1]
 
     def _path_type(self, path: tuple[str, ...]) -> Type:
         current: Type = self.schema

@@ -84,8 +84,9 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
     host_entities: dict[str, Entity] = {}
     for name, entries in hosts.items():
         late: dict[str, Any] = {}
+        inherited = _inherited_bodies([d for _, d in entries], site_index, 0)
         host_bodies = [Body(f"host `{name}` in site `{d.name}`", decl.body, body_scope(late, d), i,
-                            frozenset(range(i)), d.module_path)
+                            inherited[i], d.module_path)
                        for i, (decl, d) in enumerate(entries)]
         entity = _entity(problems, "host", name, schemas, host_bodies, evaluator, entries[0][0].name.span)
         if entity is not None:
@@ -110,12 +111,14 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
             bodies.append(Body(f"profile `{profile.name}`", profile.node.body, Scope(late, profile.scope),
                                len(bodies), ancestors, profile.module_path))
         linearizations[name] = [p.name for p in profiles]
-        for entry in node_entries:
-            extra = {"index": entry.index} if entry.index is not None else None
+        inherited = _inherited_bodies([entry.site for entry in node_entries], site_index, len(profiles))
+        index = next((entry.index for entry in node_entries if entry.index is not None), None)
+        for entry, own_ancestors in zip(node_entries, inherited, strict=True):
+            # a family member's `index` is bound in every body of it, also one written for it alone
+            extra = {"index": index} if index is not None else None
             bodies.append(Body(f"node `{name}` in site `{entry.site.name}`", entry.declaration.body,
-                               body_scope(late, entry.site, extra), len(bodies), frozenset(range(len(bodies))),
-                               entry.site.module_path))
-        index = node_entries[0].index
+                               body_scope(late, entry.site, extra), len(bodies),
+                               frozenset(range(len(profiles))) | own_ancestors, entry.site.module_path))
         entity = _entity(problems, "node", name, schemas, bodies, evaluator, node_entries[0].declaration.name.span,
                          {"index": index})
         if entity is not None:
@@ -223,6 +226,20 @@ def _node_profiles(name: str, entries: list[_NodeEntry]) -> list[Declaration]:
 def _ancestors(declaration: Declaration, sites: list[Declaration], index: dict[int, int]) -> frozenset[int]:
     order = c3(declaration, lambda s: _resolve_parents(s, "site"), lambda s: s.name, _name_span)
     return frozenset(index[id(s)] for s in order[1:] if id(s) in index)
+
+
+def _inherited_bodies(owners: list[Declaration], index: dict[int, int], offset: int) -> list[frozenset[int]]:
+    """For a host's or node's bodies written in `owners` (sites, in order), the earlier bodies each inherits.
+
+    A body inherits the bodies of its own site and of the sites that site extends; a body from a sibling
+    site is no ancestor, so the two conflict as sibling profiles do (rule 5).
+    """
+    result = []
+    for position, owner in enumerate(owners):
+        extended = _ancestors(owner, [], index)
+        result.append(frozenset(offset + earlier for earlier, other in enumerate(owners[:position])
+                                if other is owner or index[id(other)] in extended))
+    return result
 
 
 def _family(declaration: ast.NodeDecl) -> list[tuple[str, int | None]]:

@@ -49,9 +49,11 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
         except GwError as failure:
             problems.extend(failure.diagnostics)
     for path, spec in entity.missing:
+        near = _record_defined_at(entity, path[:-1])
         problems.extend(error(
             "E0406", f"{entity.title} does not set `{'.'.join(path)}`", entity.declared_at,
-            f"{entity.title} is declared here", secondary=[Label(spec.span, "required by this schema field")],
+            f"{entity.title} is declared here",
+            secondary=[*near, Label(spec.span, "required by this schema field")],
             help=f"define `{'.'.join(path)} = ...;` in the {entity.kind} or one of its profiles").diagnostics)
     for assertion in entity.check_asserts():
         problems.extend(assertion.diagnostics)
@@ -66,6 +68,19 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
     return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
                        MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles,
                        tuple(sorted(sources)), MappingProxyType(derivations))
+
+
+def _record_defined_at(entity: Entity, record: tuple[str, ...]) -> list[Label]:
+    """Where the record holding a missing field is first set (`disks.xvda` for `disks.xvda.size`), if anywhere."""
+    if not record:
+        return []
+    for path, derivation in entity.provenance.items():
+        if path[: len(record)] == record:
+            for _, definition, _ in derivation.steps:
+                if definition is not None and definition.body.index >= 0:
+                    shown = ".".join(record)
+                    return [Label(definition.span, f"`{shown}` is set here ({definition.body.label})")]
+    return []
 
 
 def _origin(steps: list[Any]) -> Any:
