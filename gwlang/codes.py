@@ -106,6 +106,8 @@ _TABLE = [
          "`gwc explain` or `gwc show --node` named a node, host or attribute the site does not have."),
     Code("E0314", "merge", "site not chosen",
          "The sources declare no concrete site, several (choose with `--site`), or not the one named."),
+    Code("E0316", "merge", "abstract profile listed by a node",
+         "An `abstract profile` is a building block for other profiles; nodes list profiles that extend it."),
     Code("E0315", "merge", "duplicate site name", "Two concrete sites compiled together have the same name."),
     # schemas and types
     Code("E0401", "schema", "type mismatch",

@@ -211,6 +211,12 @@ def _node_profiles(name: str, entries: list[_NodeEntry]) -> list[Declaration]:
     entry = with_profiles[-1]
     assert entry.declaration.profiles is not None
     parents = [_lookup(entry.site.scope, p, "profile") for p in entry.declaration.profiles]
+    for written, parent in zip(entry.declaration.profiles, parents, strict=True):
+        if isinstance(parent.node, ast.ProfileDecl) and parent.node.abstract:
+            raise error("E0316", f"node `{name}` lists the abstract profile `{parent.name}`", written.span,
+                        "abstract: only other profiles may extend it", secondary=[Label(parent.node.name.span,
+                                                                                          "declared abstract here")],
+                        help=f"list a profile that extends `{parent.name}`, or drop `abstract` from it")
     root = Declaration("node", name, entry.site.node, entry.site.scope, entry.site.module_path)
 
     def parents_of(item: Declaration) -> list[Declaration]:
