@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
@@ -84,6 +85,28 @@ class PathRecord:
 class _Trie:
     definitions: list[Definition] = field(default_factory=list)
     children: dict[str, _Trie] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=65536)
+def field_spec(schema: RecordType, path: tuple[str, ...]) -> FieldSpec | None:
+    """The schema field at `path` (None inside `{K: T}` keys or off the schema); cached, since
+    every node of a site asks for the same few hundred paths."""
+    current: Type = schema
+    spec: FieldSpec | None = None
+    for name in path:
+        if isinstance(current, NullableType):
+            current = current.inner
+        if isinstance(current, RecordType):
+            spec = current.fields.get(name)
+            if spec is None:
+                return None
+            current = spec.type
+        elif isinstance(current, AttrsType):
+            spec = None
+            current = current.value
+        else:
+            return None
+    return spec
 
 
 def _since(trie: _Trie, order: int) -> _Trie:
@@ -527,22 +550,7 @@ class Entity:
         return current
 
     def _field_spec(self, path: tuple[str, ...]) -> FieldSpec | None:
-        current: Type = self.schema
-        spec: FieldSpec | None = None
-        for name in path:
-            if isinstance(current, NullableType):
-                current = current.inner
-            if isinstance(current, RecordType):
-                spec = current.fields.get(name)
-                if spec is None:
-                    return None
-                current = spec.type
-            elif isinstance(current, AttrsType):
-                spec = None
-                current = current.value
-            else:
-                return None
-        return spec
+        return field_spec(self.schema, path)
 
     def _last_definition(self, definitions: list[Definition], start_order: int) -> Definition | None:
         used = [d for d in definitions if d.order >= start_order and d.op != "-="]
