@@ -53,7 +53,7 @@ def xml_text(value: Any) -> Markup:
     raw = text(value)
     if _XML_INVALID.search(raw):
         raise Unrepresentable("XML 1.0 cannot hold control characters")
-    return Markup(escape(raw))
+    return Markup(escape(raw, {"\r": "&#13;"}))
 
 
 def xml_attr(value: Any) -> Markup:

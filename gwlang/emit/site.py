@@ -13,9 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from gwlang.diagnostics import Diagnostic, GwError
+from gwlang.diagnostics import Diagnostic, GwError, error
+from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.artifact import Artifact
+from gwlang.emit.boot import boot_files
 from gwlang.emit.guest import Guest, guest
+from gwlang.emit.lcfg import profiles
+from gwlang.emit.libvirt import libvirt_domains
+from gwlang.emit.overlay import overlays
+from gwlang.emit.packages import package_files
+from gwlang.emit.reconfigure import reconfigure_files
 from gwlang.emit.xen import xl_config
 from gwlang.model.graph import build_graph, to_dot
 from gwlang.model.model import EntityModel, SiteModel
@@ -34,6 +41,11 @@ def _xen(guest: Guest) -> Iterable[Artifact]:
 GUEST_EMITTERS: list[GuestEmitter] = [_xen]
 HOST_EMITTERS: list[HostEmitter] = []
 SITE_EMITTERS: list[SiteEmitter] = []
+HOST_EMITTERS.append(boot_files)
+SITE_EMITTERS.append(profiles)
+GUEST_EMITTERS.append(reconfigure_files)
+GUEST_EMITTERS.append(package_files)
+SITE_EMITTERS.append(overlays)
 
 
 def register_guest(emitter: GuestEmitter) -> GuestEmitter:
@@ -49,6 +61,9 @@ def register_host(emitter: HostEmitter) -> HostEmitter:
 def register_site(emitter: SiteEmitter) -> SiteEmitter:
     SITE_EMITTERS.append(emitter)
     return emitter
+
+
+register_guest(libvirt_domains)
 
 
 def emit_site(model: SiteModel) -> list[Artifact]:
@@ -84,6 +99,14 @@ def _collect(produce: Callable[..., Iterable[Artifact]], arguments: tuple[Any, .
         artifacts.extend(produce(*arguments))
     except GwError as failure:
         problems.extend(failure.diagnostics)
+    except Unrepresentable as problem:
+        # An emitter that did not check a value itself: still a diagnostic, at the entity.
+        entity = next((a.entity if isinstance(a, Guest) else a for a in arguments
+                       if isinstance(a, Guest | EntityModel)), None)
+        span = entity.declared_at if entity is not None else None
+        where = f"while writing the files of {entity.kind} `{entity.name}`" if entity is not None else ""
+        problems.extend(error("E0601", str(problem), span, "in this declaration",
+                              notes=[where] if where else []).diagnostics)
 
 
 def _site_files(model: SiteModel, guests: list[Guest]) -> list[Artifact]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.environment import render
-from gwlang.emit.filters import Unrepresentable, xl_spec_value
+from gwlang.emit.filters import Unrepresentable, xl_spec_value, xl_string
 from gwlang.emit.guest import EmitError, Guest
 
 
@@ -53,7 +53,21 @@ def parse_vif_spec(spec: str) -> dict[str, str]:
     return settings
 
 
+def _check_strings(guest: Guest) -> None:
+    """Every string the config quotes must be one xl can carry (no NUL), reported at its line."""
+    for path, value in ((("uuid",), guest.uuid), (("boot", "bootloader"), guest.bootloader),
+                        (("boot", "kernel"), guest.kernel), (("boot", "initrd"), guest.initrd),
+                        (("boot", "cmdline"), guest.cmdline)):
+        if value is None:
+            continue
+        try:
+            xl_string(value)
+        except Unrepresentable as problem:
+            raise EmitError(guest.entity, path, str(problem)) from None
+
+
 def xl_config(guest: Guest) -> Artifact:
+    _check_strings(guest)
     text = render("xen/xl.cfg.j2", site=guest.site, host=guest.host, name=guest.name, uuid=guest.uuid,
                   type=guest.type, memory=guest.memory_mib, maxmem=guest.maxmem_mib, vcpus=guest.vcpus,
                   cpu_weight=guest.cpu_weight, cap=guest.cpu_cap, bootloader=guest.bootloader,
