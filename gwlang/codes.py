@@ -149,6 +149,21 @@ _TABLE = [
     Code("E0601", "emit", "value a file format cannot carry",
          "A value the schema allows but the target file cannot hold (a comma in an xl device spec, a size that "
          "is not whole MiB, a NUL in a shell word); the diagnostic points at the line that defined it."),
+    Code("E0620", "emit", "`files` path outside the overlay",
+         "A `files` path that is absolute, climbs with `..`, has an empty or `.` component, holds a control "
+         "character or is longer than a file system allows; `files` paths are relative to the guest's root."),
+    Code("E0621", "emit", "`files` path collides",
+         "A `files` entry at the path of a file gwc generates (`etc/hosts`, the network files...), or a path that "
+         "would be both a file and a folder. Set the attribute the generated file follows instead."),
+    Code("E0622", "emit", "two default gateways",
+         "Two interfaces of one node have a `gateway` of the same address family; a guest has one default route "
+         "per address family."),
+    Code("E0623", "emit", "gateway off its network",
+         "An interface's `gateway` is not on the network of its `ip` and `prefix` (or is of the other address "
+         "family), so the guest could not reach it."),
+    Code("E0624", "emit", "two nodes with one name",
+         "Two nodes of a site have the same fully qualified or short name, ignoring case; every node's "
+         "/etc/hosts lists them all, and a name must lead to one address."),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -109,6 +109,16 @@ def field_spec(schema: RecordType, path: tuple[str, ...]) -> FieldSpec | None:
     return spec
 
 
+def _first_under(trie: _Trie) -> Definition | None:
+    if trie.definitions:
+        return trie.definitions[0]
+    for child in trie.children.values():
+        found = _first_under(child)
+        if found is not None:
+            return found
+    return None
+
+
 def _since(trie: _Trie, order: int) -> _Trie:
     """The definitions at or under `trie`'s path that come after `order`."""
     if not order:
@@ -250,6 +260,8 @@ class Entity:
             record.steps.append((definition.op, definition,
                                  "removes names" if definition.op == "-=" else "spread into its keys"))
         keys = self._keys(path, kind, trie, spread, removals)
+        if isinstance(kind, AttrsType):
+            self._check_keys(path, kind, keys, trie, spread)
         attrs: dict[str, Any] = {}
         spans: dict[str, Span] = {}
         for key in keys:
@@ -264,6 +276,23 @@ class Entity:
             if defined:
                 spans[key] = defined[0].span
         return AttrSet(attrs, spans)
+
+    def _check_keys(self, path: tuple[str, ...], kind: AttrsType, keys: list[str], trie: _Trie,
+                    spread: dict[str, list[Definition]]) -> None:
+        """The names of a `{K: T}` set are values of type K too (`files` keys are paths)."""
+        for key in keys:
+            issue = problem(kind.key, key)
+            if issue is None:
+                continue
+            child = trie.children.get(key)
+            defined = (child.definitions if child else []) or spread.get(key, [])
+            definition = defined[0] if defined else None
+            if definition is None and child is not None:
+                definition = _first_under(child)
+            shown = ".".join(path)
+            raise error("E0401", f"the names of `{shown}` of {self.title} must be {describe(kind.key, plural=True)}; "
+                        f"`{key}` is not: {issue}", definition.span if definition else self.declared_at,
+                        f"defined here ({definition.body.label})" if definition else "")
 
     def _default_definitions(self, path: tuple[str, ...]) -> list[Definition]:
         """A record or `{K: T}` field's schema default: a `?=` before every statement, spread like one."""
