@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 from gwlang.diagnostics import Diagnostic, GwError, error
-from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.boot import boot_files
+from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.guest import Guest, guest
 from gwlang.emit.lcfg import profiles
 from gwlang.emit.libvirt import libvirt_domains
