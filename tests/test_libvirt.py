@@ -115,10 +115,13 @@ def test_every_domain_matches_its_site(compiled: list[Path]) -> None:
         assert int(xml.findtext("currentMemory") or 0) * 1024 == _bytes(node["vm"]["memory"])
         assert int(xml.findtext("vcpu") or 0) == node["vm"]["vcpus"]
         assert int(xml.findtext("cputune/shares") or 0) == node["vm"]["cpu-weight"]
+        config = [node["config-disk"]] if node["config-disk"]["format"] != "none" else []
         assert [d.get("dev") for d in xml.iterfind("devices/disk/target")] == \
-            [node["disks"][name]["device"] for name in sorted(node["disks"])]
+            [node["disks"][name]["device"] for name in sorted(node["disks"])] + [c["device"] for c in config]
         assert [s.get("file") for s in xml.iterfind("devices/disk/source")] == \
-            [node["disks"][name]["path"] for name in sorted(node["disks"])]
+            [node["disks"][name]["path"] for name in sorted(node["disks"])] + [c["path"] for c in config]
+        assert [d.find("readonly") is not None for d in xml.iterfind("devices/disk")] == \
+            [False] * len(node["disks"]) + [True] * len(config)
         interfaces = [node["network"]["interfaces"][name] for name in sorted(node["network"]["interfaces"])]
         assert [m.get("address") for m in xml.iterfind("devices/interface/mac")] == [i["mac"] for i in interfaces]
         assert [b.get("bridge") for b in xml.iterfind("devices/interface/source")] == [i["bridge"] for i in interfaces]

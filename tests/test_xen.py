@@ -57,8 +57,11 @@ def test_every_example_config_parses_with_xens_parser(tmp_path: Path, xl_parse: 
         assert read["longs"]["memory"] * 1024 * 1024 == _bytes(node["vm"]["memory"])
         assert read["longs"]["vcpus"] == node["vm"]["vcpus"]
         assert read["longs"]["cpu_weight"] == node["vm"]["cpu-weight"]
-        assert [d["vdev"] for d in read["disks"]] == sorted(node["disks"])
-        assert [d["pdev_path"] for d in read["disks"]] == [node["disks"][k]["path"] for k in sorted(node["disks"])]
+        config = [node["config-disk"]] if node["config-disk"]["format"] != "none" else []
+        assert [d["vdev"] for d in read["disks"]] == \
+            [node["disks"][k]["device"] for k in sorted(node["disks"])] + [c["device"] for c in config]
+        assert [d["pdev_path"] for d in read["disks"]] == \
+            [node["disks"][k]["path"] for k in sorted(node["disks"])] + [c["path"] for c in config]
         macs = [parse_vif_spec(spec)["mac"] for spec in read["lists"]["vif"]]
         assert macs == [i["mac"] for _, i in sorted(node["network"]["interfaces"].items())]
 

@@ -27,6 +27,14 @@ class Disk:
 
 
 @dataclass(frozen=True)
+class ConfigDisk:
+    """The read-only disk that carries the node's overlay into the guest; `gwc apply` builds its image."""
+    format: str                 # "ext4" or "nocloud"
+    device: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Interface:
     name: str
     ip: IPAddress
@@ -64,6 +72,7 @@ class Guest:
     on_reboot: str
     on_crash: str
     disks: tuple[Disk, ...]
+    config_disk: ConfigDisk | None
     interfaces: tuple[Interface, ...]
     os_family: str
     network_config: str
@@ -92,6 +101,7 @@ def guest(model: SiteModel, node: EntityModel) -> Guest:
         on_poweroff=node.get("lifecycle", "on-poweroff"), on_reboot=node.get("lifecycle", "on-reboot"),
         on_crash=node.get("lifecycle", "on-crash"),
         disks=tuple(_disk(device, disk) for device, disk in sorted(node.get("disks").items())),
+        config_disk=_config_disk(node),
         interfaces=tuple(_interface(model, name, i) for name, i in sorted(node.get("network", "interfaces").items())),
         os_family=node.get("os", "family"), network_config=node.get("os", "network-config"),
         hostname=node.get("network", "hostname") or node.name,
@@ -112,6 +122,13 @@ def _mib(node: EntityModel, path: tuple[str, ...]) -> int:
 def _disk(device: str, disk: Mapping[str, Any]) -> Disk:
     return Disk(device=disk["device"], path=disk["path"], size=disk["size"], format=disk["format"],
                 image=disk["image"])
+
+
+def _config_disk(node: EntityModel) -> ConfigDisk | None:
+    fmt = node.get("config-disk", "format")
+    if fmt == "none":
+        return None
+    return ConfigDisk(format=fmt, device=node.get("config-disk", "device"), path=node.get("config-disk", "path"))
 
 
 def _interface(model: SiteModel, name: str, interface: Mapping[str, Any]) -> Interface:

@@ -101,7 +101,7 @@ def _context(guest: Guest) -> dict[str, Any]:
         cap_quota=0 if xen else guest.cpu_cap * CAP_PERIOD_MICROSECONDS // 100,
         bootloader=guest.bootloader, kernel=guest.kernel, initrd=guest.initrd, cmdline=guest.cmdline,
         on_poweroff=guest.on_poweroff, on_reboot=guest.on_reboot, on_crash=guest.on_crash,
-        disks=guest.disks, interfaces=guest.interfaces)
+        disks=guest.disks, config_disk=guest.config_disk, interfaces=guest.interfaces)
 
 
 def _os(guest: Guest) -> Os:
@@ -192,6 +192,17 @@ def _device_problems(guest: Guest) -> Iterator[EmitError]:
             yield EmitError(guest.entity, ("disks", disk.device, "device"),
                             f"disk device `{disk.device}` of node `{guest.name}` is not a name libvirt accepts",
                             help="name disks `xvda`, `vda`, `sda` or `hda` and on (a prefix, then letters)")
+    if guest.config_disk is not None:
+        config = guest.config_disk
+        yield from _path_problems(guest, ("config-disk", "path"), config.path)
+        if not _DISK_TARGET.fullmatch(config.device):
+            yield EmitError(guest.entity, ("config-disk", "device"),
+                            f"config disk device `{config.device}` of node `{guest.name}` is not a name libvirt "
+                            "accepts", help="name it like the other disks: `xvdz`, `vdz`, `sdz`")
+        elif config.device in {disk.device for disk in guest.disks}:
+            yield EmitError(guest.entity, ("config-disk", "device"),
+                            f"the config disk of node `{guest.name}` takes device `{config.device}`, which one of "
+                            "its disks already has", help="give `config-disk.device` another name")
     for interface in guest.interfaces:
         if not _BRIDGE.fullmatch(interface.bridge):
             yield EmitError(guest.entity, ("network", "interfaces", interface.name, "bridge"),

@@ -24,6 +24,17 @@ def disk_spec(guest: Guest, index: int) -> str:
         raise EmitError(guest.entity, ("disks", disk.device), str(problem)) from None
 
 
+def config_disk_spec(guest: Guest) -> str:
+    """The read-only disk carrying the overlay (see `ConfigDisk`), last in the disk list."""
+    config = guest.config_disk
+    assert config is not None
+    try:
+        return (f"format=raw, vdev={xl_spec_value(config.device, 'the disk device')}, access=ro, "
+                f"target={xl_spec_value(config.path, 'the disk path')}")
+    except Unrepresentable as problem:
+        raise EmitError(guest.entity, ("config-disk",), str(problem)) from None
+
+
 def vif_spec(guest: Guest, index: int) -> str:
     interface = guest.interfaces[index]
     try:
@@ -72,7 +83,8 @@ def xl_config(guest: Guest) -> Artifact:
                   type=guest.type, memory=guest.memory_mib, maxmem=guest.maxmem_mib, vcpus=guest.vcpus,
                   cpu_weight=guest.cpu_weight, cap=guest.cpu_cap, bootloader=guest.bootloader,
                   kernel=guest.kernel, ramdisk=guest.initrd, cmdline=guest.cmdline,
-                  disks=[disk_spec(guest, i) for i in range(len(guest.disks))],
+                  disks=[*(disk_spec(guest, i) for i in range(len(guest.disks))),
+                         *([config_disk_spec(guest)] if guest.config_disk else [])],
                   vifs=[vif_spec(guest, i) for i in range(len(guest.interfaces))],
                   on_poweroff=guest.on_poweroff, on_reboot=guest.on_reboot, on_crash=guest.on_crash)
     return Artifact(f"hosts/{guest.host}/xen/{guest.name}.cfg", text, "xen-config", guest.host, guest.name)

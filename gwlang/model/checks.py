@@ -387,6 +387,10 @@ def _disk_paths(guests: list[EntityModel]) -> Iterator[tuple[Hashable, _Use]]:
             path = disk.get("path")
             if path is not None:
                 yield path, _use(f"disk `{device}` of node `{guest.name}`", path, guest, ("disks", device, "path"))
+        config = guest.get("config-disk", default=None)
+        if config is not None and config.get("format") != "none" and config.get("path") is not None:
+            yield config["path"], _use(f"the config disk of node `{guest.name}`", config["path"], guest,
+                                       ("config-disk", "path"))
 
 
 def _origin_within(entity: EntityModel, path: tuple[str, ...]) -> Span:

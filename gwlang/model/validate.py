@@ -43,11 +43,13 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
 
 def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagnostic]) -> EntityModel:
     attributes: dict[str, Any] = {}
+    cascades = _defaults_only(entity) if entity.missing else set()
     for key in sorted(entity.config.attrs):
         try:
             attributes[key] = to_plain(evaluator, entity.config.attrs[key])
         except GwError as failure:
-            problems.extend(failure.diagnostics)
+            if key not in cascades:
+                problems.extend(failure.diagnostics)
     for path, spec in entity.missing:
         near = _record_defined_at(entity, path[:-1])
         problems.extend(error(
@@ -68,6 +70,18 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
     return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
                        MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles,
                        tuple(sorted(sources)), MappingProxyType(derivations))
+
+
+def _defaults_only(entity: Entity) -> set[str]:
+    """Top-level keys no definition touched: only schema defaults made them.
+
+    When a required field is missing, such a default may fail because of it
+    (`"${host.storage}/..."` without a `host`); its error would only repeat
+    the missing field's, so it is not reported.
+    """
+    touched = {path[0] for path, record in entity.provenance.items()
+               if path and any(definition is not None for _, definition, _ in record.steps)}
+    return set(entity.config.attrs) - touched
 
 
 def _record_defined_at(entity: Entity, record: tuple[str, ...]) -> list[Label]:
