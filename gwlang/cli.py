@@ -30,6 +30,8 @@ examples:
   gwc explain sites/tcd.gw tcd.ce.vm.memory      every definition behind a value
   gwc graph sites/tcd.gw --format svg > tcd.svg  the dependency graph
   gwc eval docs/examples/gateway.gw              print a module's value
+  gwc plan sites/tcd.gw                          what `gwc apply` would change on the hosts
+  gwc apply sites/tcd.gw                         make the hosts match the sources (libvirt)
 
 Run `gwc COMMAND --help` for a command's options.
 """
@@ -79,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.register_check(commands, common)
     from gwlang.commands import compile as compile_command
     compile_command.register(commands, common)
+    from gwlang.commands import runtime
+    runtime.register(commands, common)
     return parser
 
 
@@ -113,6 +117,7 @@ def command_eval(arguments: argparse.Namespace) -> int:
 def run_site_command(arguments: argparse.Namespace) -> int:
     """Run a site-level command with a deep stack; its text goes to stdout."""
     from gwlang.commands.compile import CheckFailed
+    from gwlang.commands.runtime import RuntimeFailed
     from gwlang.commands.sites import CommandFailed
     handler: Callable[[argparse.Namespace], str] = arguments.handler
     try:
@@ -121,6 +126,12 @@ def run_site_command(arguments: argparse.Namespace) -> int:
         report(failed.failure.diagnostics, arguments)
         return EXIT_ERRORS
     except CheckFailed:
+        return EXIT_ERRORS
+    except RuntimeFailed as failed:
+        if failed.text:
+            print(failed.text)
+        for failure in failed.failures:
+            print(f"gwc: error: {failure}", file=sys.stderr)
         return EXIT_ERRORS
     if text:
         print(text)

@@ -164,6 +164,11 @@ _TABLE = [
     Code("E0624", "emit", "two nodes with one name",
          "Two nodes of a site have the same fully qualified or short name, ignoring case; every node's "
          "/etc/hosts lists them all, and a name must lead to one address."),
+    # runtime
+    Code("E0701", "runtime", "unknown host",
+         "`--host` names a host the site does not declare; the help line suggests the closest name."),
+    Code("E0702", "runtime", "unknown node",
+         "`gwc console` names a node the site does not declare; the help line suggests the closest name."),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -1,0 +1,370 @@
+"""Carrying a plan out: every host in its own thread, guests started in dependency order across hosts.
+
+Each host's thread connects (one connection per host), takes the host's
+apply lock, reads the live state and plans under the lock (so the plan it
+carries out is the one that holds), then takes the actions in order.  A
+node whose step fails is left there (its later steps skipped), its
+dependants are not started, and the other nodes go on; a host that cannot be
+reached fails alone.  Starts wait on `NodeSignal`s shared by all threads: a
+guest starts once every guest in its `after`, on any host, is running.
+
+Every step is idempotent and the next apply re-reads everything, so an
+apply interrupted anywhere converges on the next one.  `Hooks.before` runs
+before every step (tests raise from it to interrupt an apply).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from gwlang.runtime.backend import Host, HostError, LockHolder, Unsupported, connect, this_machine
+from gwlang.runtime.configdisk import BuildFailed, build_image
+from gwlang.runtime.plan import (
+    Action,
+    CreatePool,
+    CreateVolume,
+    Define,
+    HostPlan,
+    Orphan,
+    PlanOptions,
+    Redefine,
+    Refuse,
+    Remove,
+    Restart,
+    SetAutostart,
+    Start,
+    WriteConfigDisk,
+    plan_host,
+    pool_name,
+)
+from gwlang.runtime.render import describe
+from gwlang.runtime.target import HostTarget, NodeTarget, SiteTarget
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Hooks:
+    """Test seams: `before(host, action)` runs before each step; raising from it interrupts the apply."""
+    before: Callable[[str, Action], None] | None = None
+
+
+@dataclass
+class NodeSignal:
+    """Set once a node is settled: `ok` when it runs (or is not for apply to start), not when it failed."""
+    event: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+
+    def settle(self, ok: bool) -> None:
+        if not self.event.is_set():
+            self.ok = ok
+            self.event.set()
+
+
+@dataclass
+class HostReport:
+    host: str
+    uri: str
+    plan: HostPlan | None = None
+    done: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, node: str | None, reason: str) -> None:
+        where = f"host `{self.host}` ({self.uri})" + (f", node `{node}`" if node else "")
+        self.failures.append(f"{where}: {reason}")
+
+
+@dataclass
+class Outcome:
+    """What an apply or destroy did, host by host, and the order nodes were started or stopped in."""
+    site: str
+    hosts: list[HostReport]
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(report.failures for report in self.hosts)
+
+    @property
+    def changed(self) -> bool:
+        return any(report.done for report in self.hosts)
+
+
+def apply_site(target: SiteTarget, options: PlanOptions, break_lock: bool = False, hooks: Hooks | None = None,
+               progress: Progress | None = None) -> Outcome:
+    signals = {name: NodeSignal() for name in target.nodes}
+    outcome = Outcome(target.site, [HostReport(host.name, host.uri) for host in target.hosts])
+    holder = LockHolder(this_machine(), _pid(), int(time.time()))
+    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress or _silent)
+            for host, report in zip(target.hosts, outcome.hosts, strict=True)]
+    _in_threads([functools.partial(run.apply, options, holder, break_lock) for run in runs])
+    return outcome
+
+
+def destroy_site(target: SiteTarget, delete_storage: bool, hooks: Hooks | None = None,
+                 progress: Progress | None = None) -> Outcome:
+    """Stop and undefine the site's domains, each after every guest that waits for it; volumes only if asked."""
+    signals = {name: NodeSignal() for name in target.nodes}
+    outcome = Outcome(target.site, [HostReport(host.name, host.uri) for host in target.hosts])
+    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress or _silent)
+            for host, report in zip(target.hosts, outcome.hosts, strict=True)]
+    waiters: dict[str, list[str]] = {name: [] for name in target.nodes}
+    for node in target.nodes.values():
+        for waited in node.after:
+            waiters.setdefault(waited, []).append(node.name)
+    _in_threads([functools.partial(run.destroy, delete_storage, waiters) for run in runs])
+    return outcome
+
+
+def _in_threads(work: Sequence[Callable[[], None]]) -> None:
+    """Run each job in a thread; an unexpected exception (a bug, an interruption) is raised here after all end."""
+    raised: list[BaseException] = []
+
+    def guarded(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as failure:
+            raised.append(failure)
+    threads = [threading.Thread(target=guarded, args=(job,), name=f"gwc-host-{index}")
+               for index, job in enumerate(work)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if raised:
+        raise raised[0]
+
+
+def _pid() -> int:
+    import os
+    return os.getpid()
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
+_order_guard = threading.Lock()
+
+
+class _HostRun:
+    """One host's part of an apply or destroy, run in its own thread."""
+
+    def __init__(self, site: str, host: HostTarget, report: HostReport, signals: dict[str, NodeSignal],
+                 outcome: Outcome, hooks: Hooks, progress: Progress) -> None:
+        self.site, self.host, self.report, self.signals = site, host, report, signals
+        self.outcome, self.hooks, self.progress = outcome, hooks, progress
+        self.failed_nodes: set[str] = set()
+
+    # ------------------------------------------------------------ apply
+
+    def apply(self, options: PlanOptions, holder: LockHolder, break_lock: bool) -> None:
+        try:
+            connection = self._connect()
+            if connection is None:
+                return
+            try:
+                self._locked_apply(connection, options, holder, break_lock)
+            finally:
+                connection.close()
+        finally:
+            for node in self.host.nodes:
+                self.signals[node.name].settle(False)
+
+    def _connect(self) -> Host | None:
+        self.progress(f"{self.host.name}: connecting to {self.host.uri}")
+        try:
+            return connect(self.host.uri)
+        except HostError as failure:
+            self.report.fail(None, str(failure))
+            return None
+
+    def _locked_apply(self, connection: Host, options: PlanOptions, holder: LockHolder, break_lock: bool) -> None:
+        try:
+            connection.ensure_pool(self.host.storage, pool_name(self.host.storage))
+            connection.lock(self.host.storage, holder, break_lock)
+        except HostError as failure:
+            self.report.fail(None, str(failure))
+            return
+        try:
+            plan = plan_host(self.site, self.host, connection.read(), options)
+            self.report.plan = plan
+            self._carry_out(connection, plan)
+        except HostError as failure:
+            self.report.fail(None, str(failure))
+        finally:
+            try:
+                connection.unlock(self.host.storage, holder)
+            except HostError as failure:
+                self.report.fail(None, str(failure))
+
+    def _carry_out(self, connection: Host, plan: HostPlan) -> None:
+        starting = {a.node for a in plan.actions if isinstance(a, (Start, Restart))}
+        for action in plan.actions:
+            if isinstance(action, (Start, Restart)):
+                continue
+            self._step(connection, action)
+        for node in self.host.nodes:
+            if node.name not in starting:
+                self.signals[node.name].settle(node.name not in self.failed_nodes)
+        for action in plan.actions:
+            if isinstance(action, (Start, Restart)):
+                self._start(connection, action)
+
+    def _step(self, connection: Host, action: Action) -> None:
+        node = getattr(action, "node", None)
+        if node in self.failed_nodes:
+            return
+        if isinstance(action, (Orphan, Refuse)):
+            self._note(action)
+            return
+        try:
+            if self.hooks.before is not None:
+                self.hooks.before(self.host.name, action)
+            self.progress(f"{self.host.name}: {describe(action)}")
+            self._do(connection, action)
+        except (HostError, BuildFailed) as failure:
+            if node is not None:
+                self.failed_nodes.add(node)
+            self.report.fail(node, str(failure))
+            return
+        self.report.done.append(describe(action))
+
+    def _note(self, action: Orphan | Refuse) -> None:
+        if isinstance(action, Refuse):
+            self.failed_nodes.add(action.node)
+            self.report.fail(action.node, f"refused: {action.reason}; gwc touches only the domains it defined")
+        else:
+            self.report.notes.append(f"domain `{action.node}` is this site's but no longer in the sources: "
+                                     "kept (remove it with `--prune`)")
+
+    def _do(self, connection: Host, action: Action) -> None:
+        match action:
+            case CreatePool(folder=folder, name=name):
+                connection.ensure_pool(folder, name)
+            case CreateVolume(volume=volume):
+                connection.create_volume(volume)
+            case WriteConfigDisk():
+                self._write_config_disk(connection, action)
+            case Define(node=name) | Redefine(node=name):
+                node = self._node(name)
+                connection.define(node.xml)
+                if node.config_disk is not None:
+                    connection.set_config_marker(name, node.config_disk.hash)
+                if isinstance(action, Redefine) and action.restart_needed:
+                    self.report.notes.append(f"node `{name}` runs with its old definition: restart needed "
+                                             "(`gwc apply --restart`, or restart it yourself)")
+            case SetAutostart(node=name, autostart=autostart):
+                connection.set_autostart(name, autostart)
+            case Remove(node=name):
+                connection.stop(name)
+                connection.undefine(name)
+            case _:
+                raise AssertionError(f"not a step: {action}")
+
+    def _write_config_disk(self, connection: Host, action: WriteConfigDisk) -> None:
+        node = self._node(action.node)
+        disk = action.disk
+        image = build_image(disk, node.uuid, node.hostname)
+        try:
+            connection.write_volume(disk.folder, disk.name, image)
+        except Unsupported as failure:
+            # libvirt's test driver keeps volumes without data: the volume exists, its bytes cannot.
+            self.report.notes.append(f"config disk of `{node.name}` not uploaded: {failure}")
+        if connection.owner(node.name) is not None:
+            connection.set_config_marker(node.name, disk.hash)
+
+    def _node(self, name: str) -> NodeTarget:
+        return next(node for node in self.host.nodes if node.name == name)
+
+    def _start(self, connection: Host, action: Start | Restart) -> None:
+        node = self._node(action.node)
+        signal = self.signals[node.name]
+        if node.name in self.failed_nodes:
+            signal.settle(False)
+            return
+        for waited in node.after:
+            other = self.signals.get(waited)
+            if other is None:
+                continue            # not part of this apply (`--host`)
+            self.progress(f"{self.host.name}: {node.name} waits for {waited}")
+            other.event.wait()
+            if not other.ok:
+                self.report.fail(node.name, f"not started: it waits for `{waited}`, which did not start")
+                signal.settle(False)
+                return
+        try:
+            if self.hooks.before is not None:
+                self.hooks.before(self.host.name, action)
+            self.progress(f"{self.host.name}: {describe(action)}")
+            if isinstance(action, Restart):
+                connection.stop(node.name)
+            connection.start(node.name)
+            with _order_guard:
+                self.outcome.order.append(node.name)
+            if node.xen_cap:
+                try:
+                    connection.set_cap(node.name, node.xen_cap)
+                except Unsupported as failure:
+                    self.report.notes.append(f"node `{node.name}`: {failure}")
+        except HostError as failure:
+            self.report.fail(node.name, str(failure))
+            signal.settle(False)
+            return
+        self.report.done.append(describe(action))
+        signal.settle(True)
+
+    # ------------------------------------------------------------ destroy
+
+    def destroy(self, delete_storage: bool, waiters: dict[str, list[str]]) -> None:
+        try:
+            connection = self._connect()
+            if connection is None:
+                return
+            try:
+                for node in reversed(self.host.nodes):
+                    self._destroy_node(connection, node, delete_storage, waiters)
+            finally:
+                connection.close()
+        finally:
+            for node in self.host.nodes:
+                self.signals[node.name].settle(False)
+
+    def _destroy_node(self, connection: Host, node: NodeTarget, delete_storage: bool,
+                      waiters: dict[str, list[str]]) -> None:
+        signal = self.signals[node.name]
+        for waiter in waiters.get(node.name, []):
+            if waiter in self.signals:
+                self.signals[waiter].event.wait()       # stopped (or failed) first: never kept waiting forever
+        try:
+            live = connection.owner(node.name)
+            if live is not None and (live.owner is None or live.owner.site != self.site):
+                self.report.fail(node.name, "refused: a domain of that name exists but was not defined by gwc "
+                                            "for this site; gwc touches only the domains it defined")
+            elif live is not None:
+                self.progress(f"{self.host.name}: stopping {node.name}")
+                if live.running:
+                    connection.stop(node.name)
+                connection.undefine(node.name)
+                with _order_guard:
+                    self.outcome.order.append(node.name)
+                self.report.done.append(f"stopped and undefined {node.name}" if live.running
+                                        else f"undefined {node.name}")
+            if delete_storage:
+                self._delete_storage(connection, node)
+        except HostError as failure:
+            self.report.fail(node.name, str(failure))
+        signal.settle(True)
+
+    def _delete_storage(self, connection: Host, node: NodeTarget) -> None:
+        paths = [volume.path for volume in node.volumes]
+        if node.config_disk is not None:
+            paths.append(node.config_disk.path)
+        for path in paths:
+            if connection.delete_volume(path):
+                self.report.done.append(f"deleted volume {path}")

@@ -1,0 +1,158 @@
+"""Building a node's config disk image locally: ext4 (`mkfs.ext4 -d`) or a cloud-init NoCloud ISO.
+
+The image is built in a temporary folder, without mounting anything, and
+is deterministic: the same files give the same bytes on any machine (a
+fixed file system UUID and hash seed derived from the node's UUID, fixed
+timestamps, root-owned files), so an unchanged overlay is never rewritten
+for a difference of timestamps.  The runtime uploads the bytes into the
+config disk's volume through libvirt.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import types
+import uuid as uuids
+from collections.abc import Sequence
+from pathlib import Path
+
+from gwlang.runtime.target import ConfigDisk, OverlayFile
+
+EPOCH = 946_684_800
+"""Every timestamp written into an image: 2000-01-01T00:00:00Z."""
+
+EXT4_LABEL = "gw-config"
+NOCLOUD_LABEL = "cidata"
+MIB = 1 << 20
+_NAMESPACE = uuids.UUID("5d0c5f0e-6b3a-4f7e-9a51-6f2d4c0e7a10")   # the config disks' own UUID namespace
+_PYCDLIB_CLOCK = threading.Lock()
+
+
+class BuildFailed(Exception):
+    """The image could not be built; the message says why (mkfs.ext4's own words)."""
+
+
+def build_image(disk: ConfigDisk, node_uuid: str, hostname: str) -> bytes:
+    """The config disk's image as bytes."""
+    if disk.format == "ext4":
+        return build_ext4(disk.files, node_uuid)
+    if disk.format == "nocloud":
+        return build_nocloud(disk.files, node_uuid, hostname)
+    raise BuildFailed(f"unknown config disk format `{disk.format}`")
+
+
+def image_size(files: Sequence[OverlayFile]) -> int:
+    """An ext4 image comfortably larger than its files (4 KiB blocks, inodes): at least 8 MiB, whole MiB."""
+    content = sum(len(f.data) + 4096 for f in files)
+    return max(8 * MIB, -(-(2 * content + 4 * MIB) // MIB) * MIB)
+
+
+def build_ext4(files: Sequence[OverlayFile], node_uuid: str) -> bytes:
+    tool = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    fs_uuid = str(uuids.uuid5(_NAMESPACE, f"ext4/{node_uuid}"))
+    seed = str(uuids.uuid5(_NAMESPACE, f"hash-seed/{node_uuid}"))
+    with tempfile.TemporaryDirectory(prefix="gwc-config-") as work:
+        root = Path(work) / "root"
+        _write_tree(root, files)
+        image = Path(work) / "config.img"
+        with image.open("wb") as out:
+            out.truncate(image_size(files))
+        environment = {**os.environ, "E2FSPROGS_FAKE_TIME": str(EPOCH), "SOURCE_DATE_EPOCH": str(EPOCH)}
+        # A list, never a shell: no file name or label is ever interpreted.
+        command = [tool, "-q", "-F", "-t", "ext4", "-b", "4096", "-O", "^has_journal", "-L", EXT4_LABEL,
+                   "-U", fs_uuid, "-E", f"root_owner=0:0,hash_seed={seed}", "-d", str(root), str(image)]
+        result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
+        if result.returncode != 0:
+            raise BuildFailed(f"mkfs.ext4 failed: {(result.stderr or result.stdout).strip()}")
+        return image.read_bytes()
+
+
+def _write_tree(root: Path, files: Sequence[OverlayFile]) -> None:
+    root.mkdir()
+    folders = {root}
+    for file in files:
+        target = root.joinpath(*file.path.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folders.update(p for p in target.parents if root in (p, *p.parents))
+        target.write_bytes(file.data)
+        target.chmod(file.mode)
+        os.utime(target, (EPOCH, EPOCH))
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        folder.chmod(0o755)
+        os.utime(folder, (EPOCH, EPOCH))
+
+
+def build_nocloud(files: Sequence[OverlayFile], node_uuid: str, hostname: str) -> bytes:
+    """A NoCloud seed ISO: `meta-data` and a `#cloud-config` `user-data` writing every overlay file."""
+    import pycdlib
+    meta = f"instance-id: {_yaml(node_uuid)}\nlocal-hostname: {_yaml(hostname)}\n".encode()
+    user = user_data(files).encode()
+    with _PYCDLIB_CLOCK:
+        saved = _freeze_pycdlib_clock()
+        try:
+            iso = pycdlib.PyCdlib()
+            iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=NOCLOUD_LABEL)
+            for name, data in (("meta-data", meta), ("user-data", user)):
+                iso.add_fp(io.BytesIO(data), len(data), "/" + name.upper().replace("-", "_") + ".;1",
+                           rr_name=name, joliet_path="/" + name)
+            out = io.BytesIO()
+            iso.write_fp(out)
+            iso.close()
+        finally:
+            _restore_pycdlib_clock(saved)
+    return out.getvalue()
+
+
+def user_data(files: Sequence[OverlayFile]) -> str:
+    lines = ["#cloud-config", "write_files:"]
+    for file in files:
+        lines += [f"  - path: {_yaml('/' + file.path)}", f"    permissions: '{file.mode:#o}'",
+                  "    encoding: b64", f"    content: {_b64(file.data)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _yaml(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are YAML)."""
+    import json
+    return json.dumps(text)
+
+
+def _b64(data: bytes) -> str:
+    import base64
+    return base64.b64encode(data).decode("ascii")
+
+
+# pycdlib stamps every record with time.time() in local time; during a build
+# its modules see a clock stopped at EPOCH in UTC.  The lock keeps concurrent
+# builds (one thread per host) from restoring the clock under each other.
+_PYCDLIB_MODULES = ("pycdlib.pycdlib", "pycdlib.headervd", "pycdlib.dates", "pycdlib.udf", "pycdlib.inode",
+                    "pycdlib.dr", "pycdlib.rockridge")
+
+
+def _freeze_pycdlib_clock() -> dict[str, object]:
+    import importlib
+    frozen = types.SimpleNamespace(time=lambda: float(EPOCH), localtime=lambda seconds=None: time.gmtime(
+        EPOCH if seconds is None else seconds), gmtime=time.gmtime, mktime=time.mktime, timezone=0,
+        strftime=time.strftime, struct_time=time.struct_time)
+    saved: dict[str, object] = {}
+    for name in _PYCDLIB_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "time"):
+            saved[name] = module.time
+            module.time = frozen  # type: ignore[attr-defined]
+    return saved
+
+
+def _restore_pycdlib_clock(saved: dict[str, object]) -> None:
+    import importlib
+    for name, clock in saved.items():
+        importlib.import_module(name).time = clock  # type: ignore[attr-defined]

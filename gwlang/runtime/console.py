@@ -1,0 +1,76 @@
+"""`gwc console NODE`: a guest's serial console through libvirt, relayed to the terminal.
+
+The console is libvirt's (`virDomainOpenConsole` on a stream), so it works
+on any host libvirt reaches, like `virsh console`.  The terminal is put in
+raw mode; Ctrl-] leaves, as in virsh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import sys
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from gwlang.runtime.backend import HostError, connect, start_event_loop
+
+ESCAPE = b"\x1d"   # Ctrl-]
+
+
+def run_console(uri: str, node: str, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+    """Relay the console of domain `node` until Ctrl-], end of input or the guest's console closes."""
+    source = stdin or sys.stdin.buffer
+    sink = stdout or sys.stdout.buffer
+
+    def show(data: bytes) -> None:
+        sink.write(data)
+        sink.flush()
+
+    start_event_loop()
+    host = connect(uri)
+    try:
+        console = host.open_console(node, show)
+        try:
+            with _raw(source):
+                _relay(source, console.send, console.closed.is_set)
+        finally:
+            console.close()
+    finally:
+        host.close()
+
+
+def _relay(source: BinaryIO, sender: Callable[[bytes], None], finished: Callable[[], bool]) -> None:
+    descriptor = source.fileno()
+    while not finished():
+        ready, _, _ = select.select([descriptor], [], [], 0.2)
+        if not ready:
+            continue
+        data = os.read(descriptor, 1024)
+        if not data:
+            return
+        if ESCAPE in data:
+            before = data.split(ESCAPE, 1)[0]
+            if before:
+                sender(before)
+            return
+        try:
+            sender(data)
+        except HostError:
+            return
+
+
+@contextlib.contextmanager
+def _raw(source: BinaryIO) -> Iterator[None]:
+    if not source.isatty():
+        yield
+        return
+    import termios
+    import tty
+    saved = termios.tcgetattr(source.fileno())
+    tty.setraw(source.fileno())
+    try:
+        yield
+    finally:
+        termios.tcsetattr(source.fileno(), termios.TCSADRAIN, saved)

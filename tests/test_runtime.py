@@ -1,0 +1,251 @@
+"""The runtime (`gwc plan`, `apply`, `status`, `destroy`) against libvirt's test driver: no mocks.
+
+Each test gets two fresh test-driver hosts (`tests/cases/runtime/*.xml`),
+kept open with `backend.keep_open` so that consecutive commands in the test
+see the same host, as a real libvirtd would.  The test driver keeps volumes
+without data (no upload): the config disk images are checked on files in
+`test_runtime_configdisk.py`, and their upload by the end-to-end test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import libvirt
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from gwlang.cli import main
+from gwlang.pipeline import compile_sources
+from gwlang.runtime import backend
+from gwlang.runtime.apply import Hooks, apply_site, destroy_site
+from gwlang.runtime.backend import LockHolder, connect
+from gwlang.runtime.plan import Action, Define, PlanOptions
+from gwlang.runtime.target import SiteTarget, site_target
+
+CASES = Path(__file__).resolve().parent / "cases" / "runtime"
+QEMU1 = f"test://{CASES}/qemu1.xml"
+XEN1 = f"test://{CASES}/xen1.xml"
+
+
+def write_site(folder: Path, text: str | None = None) -> Path:
+    site = folder / "lab.gw"
+    site.write_text((text or (CASES / "two-hosts.gw").read_text()).replace("@CASES@", str(CASES)))
+    return site
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Path]:
+    """The two-host site, its hosts kept open, the base image `wn01` copies present on `xen1`."""
+    with backend.keep_open(QEMU1), backend.keep_open(XEN1):
+        images = conn(XEN1).storagePoolDefineXML(
+            "<pool type='dir'><name>images</name><target><path>/srv/gw</path></target></pool>")
+        images.create()
+        images.createXML("<volume><name>base.img</name><capacity unit='bytes'>67108864</capacity></volume>")
+        yield write_site(tmp_path)
+
+
+def conn(uri: str) -> libvirt.virConnect:
+    return connect(uri).connection
+
+
+def target(path: Path) -> SiteTarget:
+    [(model, artifacts)] = compile_sources([path])
+    return site_target(model, artifacts)
+
+
+def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = main(list(arguments))
+    out, err = capsys.readouterr()
+    return code, out.replace(str(CASES), "@CASES@"), err.replace(str(CASES), "@CASES@")
+
+
+def volumes(uri: str) -> set[str]:
+    found = set()
+    for pool in conn(uri).listAllStoragePools():
+        found.update(volume.path() for volume in pool.listAllVolumes())
+    return found
+
+
+# ---------------------------------------------------------------- plan and apply
+
+def test_plan_lists_every_action(site: Path, capsys: pytest.CaptureFixture[str], snapshot: SnapshotAssertion) -> None:
+    code, out, err = run(capsys, "plan", str(site))
+    assert (code, err) == (0, "")
+    assert out == snapshot
+
+
+def test_apply_creates_everything_and_a_second_apply_changes_nothing(
+        site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "apply", str(site))
+    assert (code, err) == (0, ""), out
+    assert "started in order: install, ce, wn01" in out
+    assert {"/var/lib/gwlang/images/install-xvda.img", "/var/lib/gwlang/images/install-config.img",
+            "/var/lib/gwlang/images/ce-config.img"} <= volumes(QEMU1)
+    assert {"/srv/gw/wn01-xvda.img", "/srv/gw/wn01-config.img"} <= volumes(XEN1)
+    domains = {d.name(): d for d in conn(QEMU1).listAllDomains()}
+    assert domains["ce"].isActive() and domains["ce"].autostart()
+    assert conn(XEN1).lookupByName("wn01").isActive()
+    code, out, err = run(capsys, "apply", str(site))
+    assert (code, err) == (0, "")
+    assert "nothing changed: every host already matches the sources" in out
+    code, out, err = run(capsys, "plan", str(site))
+    assert "nothing to change" in out and "up to date" in out
+
+
+def test_status_shows_drift_made_behind_gwcs_back(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(site))[0] == 0
+    domain = conn(QEMU1).lookupByName("ce")
+    xml = domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    conn(QEMU1).defineXML(re.sub(r"<memory unit='KiB'>\d+</memory>", "<memory unit='KiB'>2097152</memory>", xml))
+    code, out, _ = run(capsys, "status", str(site))
+    assert code == 0
+    assert re.search(r"ce +qemu1 +running +drifted: memory: 2097152 KiB -> 1048576 KiB", out), out
+    assert re.search(r"install +qemu1 +running +in sync", out), out
+    code, out, _ = run(capsys, "plan", str(site))
+    assert "~ redefine ce (its live definition drifted; restart needed)" in out
+    assert "      memory: 2097152 KiB -> 1048576 KiB" in out
+    code, out, _ = run(capsys, "apply", str(site))
+    assert code == 0 and "restart needed" in out
+    assert "in sync" in run(capsys, "status", str(site))[1].splitlines()[2]
+
+
+def test_restart_only_with_the_flag(site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "apply", str(site))[0] == 0
+    changed = write_site(tmp_path, (CASES / "two-hosts.gw").read_text().replace(
+        "    ip = 192.0.2.11;\n", "    ip = 192.0.2.11;\n    vm.memory = 768MiB;\n"))
+    code, out, _ = run(capsys, "plan", str(changed))
+    assert "redefine ce (the sources changed; restart needed)" in out and "> restart" not in out
+    code, out, _ = run(capsys, "plan", str(changed), "--restart")
+    assert "> restart ce" in out
+    code, out, _ = run(capsys, "apply", str(changed), "--restart")
+    assert code == 0 and "restart ce" in out
+    assert conn(QEMU1).lookupByName("ce").info()[2] == 768 * 1024
+
+
+def test_prune_removes_only_with_the_flag(site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "apply", str(site))[0] == 0
+    text = (CASES / "two-hosts.gw").read_text()
+    without = write_site(tmp_path, text[:text.index("  node wn01")] + "}\n")
+    code, out, _ = run(capsys, "apply", str(without))
+    assert code == 0 and "keep wn01: no longer in the sources" in out
+    assert conn(XEN1).lookupByName("wn01").isActive()
+    code, out, _ = run(capsys, "apply", str(without), "--prune")
+    assert code == 0 and "stop and undefine wn01 (no longer in the sources; volumes kept)" in out
+    assert "wn01" not in [d.name() for d in conn(XEN1).listAllDomains()]
+    assert "/srv/gw/wn01-xvda.img" in volumes(XEN1)
+
+
+def test_a_foreign_domain_is_refused_and_the_rest_goes_on(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    foreign = ("<domain type='qemu'><name>ce</name><memory>65536</memory><os><type>hvm</type></os>"
+               "<devices/></domain>")
+    conn(QEMU1).defineXML(foreign)
+    before = conn(QEMU1).lookupByName("ce").XMLDesc()
+    code, _out, err = run(capsys, "apply", str(site))
+    assert code == 1
+    assert ("gwc: error: host `qemu1` (test://@CASES@/qemu1.xml), node `ce`: refused: a domain named `ce` exists "
+            "on this host but was not defined by gwc (no gw metadata)") in err
+    assert "node `wn01`: not started: it waits for `ce`, which did not start" in err
+    assert conn(QEMU1).lookupByName("ce").XMLDesc() == before
+    assert conn(QEMU1).lookupByName("install").isActive()
+
+
+def test_an_unreachable_host_fails_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (CASES / "two-hosts.gw").read_text().replace('uri = "test://@CASES@/xen1.xml";',
+                                                        'uri = "test:///nonexistent/host.xml";')
+    text = text.replace("after = [ ce ];", "")
+    with backend.keep_open(QEMU1):
+        code, out, err = run(capsys, "apply", str(write_site(tmp_path, text)))
+        assert code == 1
+        assert "gwc: error: host `xen1` (test:///nonexistent/host.xml): cannot connect: XML error" in err
+        assert conn(QEMU1).lookupByName("ce").isActive()
+        code, out, err = run(capsys, "plan", str(write_site(tmp_path, text)))
+        assert code == 1 and "host xen1 (test:///nonexistent/host.xml): cannot be reached:" in out
+
+
+def test_start_order_follows_after_across_hosts(site: Path) -> None:
+    started: list[str] = []
+
+    def record(host: str, action: Action) -> None:
+        started.append(f"{host}:{type(action).__name__}:{getattr(action, 'node', '')}")
+    outcome = apply_site(target(site), PlanOptions(), hooks=Hooks(record))
+    assert not outcome.failed
+    assert outcome.order == ["install", "ce", "wn01"]
+    starts = [entry for entry in started if ":Start:" in entry]
+    assert starts == ["qemu1:Start:install", "qemu1:Start:ce", "xen1:Start:wn01"]
+
+
+# ---------------------------------------------------------------- lock and interruption
+
+def test_a_second_apply_is_refused_while_the_lock_is_held(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "plan", str(site))   # nothing created by a plan
+    host = connect(QEMU1)
+    host.ensure_pool("/var/lib/gwlang/images", "gw-var-lib-gwlang-images")
+    host.lock("/var/lib/gwlang/images", LockHolder("builder.example.org", 4242, 1_700_000_000))
+    code, _, err = run(capsys, "apply", str(site))
+    assert code == 1
+    assert ("host `qemu1` (test://@CASES@/qemu1.xml): another apply holds the lock: pid 4242 on "
+            "builder.example.org, started 2023-11-14 22:13:20 UTC") in err
+    assert "ce" not in [d.name() for d in conn(QEMU1).listAllDomains()]
+    code, _out, err = run(capsys, "apply", str(site), "--break-lock")
+    assert code == 0, err
+    assert not [v for v in volumes(QEMU1) if "gwc-apply.lock" in v]
+
+
+def test_an_interrupted_apply_converges_on_the_next(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(host: str, action: Action) -> None:
+        if isinstance(action, Define) and action.node == "ce":
+            raise Interrupted("killed between steps")
+    with pytest.raises(Interrupted):
+        apply_site(target(site), PlanOptions(), hooks=Hooks(interrupt))
+    assert "ce" not in [d.name() for d in conn(QEMU1).listAllDomains()]
+    code, out, err = run(capsys, "apply", str(site))
+    assert (code, err) == (0, ""), out
+    assert "define ce" in out and "create volume /var/lib/gwlang/images/install-xvda.img" not in out
+    assert all(conn(uri).lookupByName(name).isActive() for uri, name in
+               ((QEMU1, "install"), (QEMU1, "ce"), (XEN1, "wn01")))
+    assert "nothing changed" in run(capsys, "apply", str(site))[1]
+
+
+def test_a_failing_step_fails_its_node_and_the_next_apply_converges(
+        site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    images = conn(XEN1).storagePoolLookupByName("images")
+    images.storageVolLookupByName("base.img").delete()
+    code, _, err = run(capsys, "apply", str(site))
+    assert code == 1
+    assert ("host `xen1` (test://@CASES@/xen1.xml), node `wn01`: cannot create volume /srv/gw/wn01-xvda.img: "
+            "its base image /srv/gw/base.img is not a volume of a storage pool on the host") in err
+    assert conn(QEMU1).lookupByName("ce").isActive()
+    images.createXML("<volume><name>base.img</name><capacity unit='bytes'>67108864</capacity></volume>")
+    code, _out, err = run(capsys, "apply", str(site))
+    assert (code, err) == (0, "")
+    assert conn(XEN1).lookupByName("wn01").isActive()
+
+
+# ---------------------------------------------------------------- destroy
+
+def test_destroy_keeps_volumes_unless_asked(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(site))[0] == 0
+    outcome = destroy_site(target(site), delete_storage=False)
+    assert not outcome.failed and outcome.order == ["wn01", "ce", "install"]
+    assert not conn(QEMU1).listAllDomains() and not conn(XEN1).listAllDomains()
+    assert "/var/lib/gwlang/images/ce-config.img" in volumes(QEMU1)
+    code, out, _ = run(capsys, "destroy", str(site), "--delete-storage")
+    assert code == 0 and "deleted volume /srv/gw/wn01-xvda.img" in out
+    assert volumes(QEMU1) | volumes(XEN1) == {"/srv/gw/base.img"}   # the base image is not the node's
+
+
+def test_console_of_an_unknown_node_is_a_diagnostic(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "console", str(site), "cee")
+    assert code == 1
+    assert "error[E0702]: site `lab` has no node `cee`" in err and "did you mean `ce`?" in err
+
+
+def test_an_unknown_host_is_a_diagnostic(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "plan", str(site), "--host", "qemu2")
+    assert code == 1 and "error[E0701]: site `lab` has no host `qemu2`" in err
