@@ -9,7 +9,8 @@ compile through `compile_sources`; `gwc compile` adds only the writing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from gwlang.diagnostics import Diagnostic, GwError
@@ -27,27 +28,64 @@ def compile_site(program: Program, site: Declaration) -> tuple[SiteModel, list[A
     return model, emit_site(model)
 
 
-def compile_program(program: Program, sites: Sequence[Declaration]) -> Iterator[tuple[SiteModel, list[Artifact]]]:
+@dataclass(frozen=True)
+class CompiledSite:
+    """One site's outcome: its artifacts, or None when the last compile's files are kept as they are."""
+    name: str
+    nodes: int
+    macs: tuple[str, ...]
+    model: SiteModel | None
+    artifacts: list[Artifact] | None
+
+
+# Given a site, a compile kept from last time (its node count and MACs), or None to compile it.
+Reuse = Callable[[Declaration], tuple[int, tuple[str, ...]] | None]
+
+
+def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse | None = None,
+                    keep_models: bool = False) -> Iterator[CompiledSite]:
     """Each site in turn; problems are gathered across sites and raised at the end.
 
     Artifacts stop flowing after the first failing site (nothing will be
     written), but the remaining sites are still compiled so that one run
-    reports every mistake.
+    reports every mistake.  Memory follows one site: only each site's MACs
+    are kept for the check across sites, and the sites that share one are
+    evaluated again to report it with its locations.
     """
     problems: list[Diagnostic] = []
-    models: list[SiteModel] = []
+    owners: dict[str, str] = {}            # MAC -> the first site using it
+    clashing: dict[str, Declaration] = {}
+    by_name = {site.name: site for site in sites}
     for site in sites:
-        try:
-            model, artifacts = compile_site(program, site)
-        except GwError as failure:
-            problems.extend(failure.diagnostics)
-            continue
-        models.append(model)
-        if not problems:
-            yield model, artifacts
-    problems.extend(check_across_sites(models))
+        kept = reuse(site) if reuse is not None else None
+        if kept is not None:
+            compiled = CompiledSite(site.name, kept[0], kept[1], None, None)
+        else:
+            try:
+                model, artifacts = compile_site(program, site)
+            except GwError as failure:
+                problems.extend(failure.diagnostics)
+                continue
+            compiled = CompiledSite(site.name, len(model.nodes), site_macs(model),
+                                    model if keep_models else None, artifacts)
+        for mac in compiled.macs:
+            first = owners.setdefault(mac, site.name)
+            if first != site.name:
+                clashing[first] = by_name[first]
+                clashing[site.name] = site
+        if not problems and not clashing:
+            yield compiled
+    if clashing:
+        problems.extend(check_across_sites([program.site_model(site) for site in clashing.values()]))
     if problems:
         raise GwError(problems)
+
+
+def site_macs(model: SiteModel) -> tuple[str, ...]:
+    """Every MAC of the site's interfaces, once each (duplicates inside a site are the site's own check)."""
+    macs = {interface["mac"].canonical for node in model.nodes.values()
+            for interface in node.get("network", "interfaces").values() if interface.get("mac") is not None}
+    return tuple(sorted(macs))
 
 
 def compile_sources(paths: Sequence[Path | str], include: Sequence[str] = (),
@@ -55,4 +93,5 @@ def compile_sources(paths: Sequence[Path | str], include: Sequence[str] = (),
     """Compile files or folders in memory (for tests and tools); no output folder involved."""
     program = load_program(list(gw_files([Path(p) for p in paths])), tuple(include))
     sites = [s for s in program.sites() if site is None or s.name == site]
-    return list(compile_program(program, sites))
+    return [(compiled.model, compiled.artifacts) for compiled in compile_program(program, sites, keep_models=True)
+            if compiled.model is not None and compiled.artifacts is not None]

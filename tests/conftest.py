@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import pytest
 
 from gwlang.diagnostics import render_all
 from gwlang.eval.evaluator import run_deep
 from gwlang.session import Printed, evaluate_to_text
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_compile_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`gwc compile` keeps records of what it wrote (gwlang/incremental.py); the suite keeps its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GWLANG_CACHE", str(tmp_path_factory.mktemp("gwlang-cache")))
+        yield
 
 
 def rendered(printed: Printed) -> str:

@@ -19,9 +19,10 @@ from typing import Any
 from gwlang.commands.sites import add_sources, pick_site, with_program
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.writer import Difference, TreeWriter, compare
-from gwlang.model.model import SiteModel
+from gwlang.eval.values import Declaration
+from gwlang.incremental import SiteRecord, load_records, save_records, signatures, site_fingerprint, still_valid
 from gwlang.model.program import Program
-from gwlang.pipeline import compile_program
+from gwlang.pipeline import CompiledSite, compile_program
 
 DEFAULT_OUTPUT = "generated"
 DIFF_LINES = 40
@@ -48,6 +49,9 @@ def register(commands: argparse._SubParsersAction[Any], common: argparse.Argumen
                         help=f"the output folder (default: {DEFAULT_OUTPUT}/)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 and list the differences if the folder is not up to date")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="compile every site, even those whose sources did not change since the last compile "
+                             "into this folder")
     parser.set_defaults(handler=command_compile)
 
 
@@ -58,25 +62,30 @@ def command_compile(arguments: argparse.Namespace) -> str:
 
     def run(program: Program) -> str:
         sites = program.sites() if arguments.site is None else [pick_site(program, arguments.site)]
+        only = None if arguments.site is None else {site.name for site in sites}
         counts = _Counts()
-        artifacts = _artifacts(compile_program(program, sites), len(sites), counts, progress)
+        # `--check` compiles every site: it is how CI proves the folder, so it trusts no record.
+        cache = _Cache(output, program, sites, enabled=not arguments.no_cache and not arguments.check)
+        compiled = compile_program(program, sites, reuse=cache.reuse if cache.enabled else None)
         if arguments.check:
-            differences = compare(output, artifacts)
+            differences = compare(output, _artifacts(compiled, len(sites), counts, progress, cache=None), only)
             if differences:
                 _print_differences(differences)
                 raise CheckFailed()
             return f"{output}/ is up to date: {counts}"
-        writer = TreeWriter(output)
+        writer = TreeWriter(output, only)
         try:
-            for artifact in artifacts:
+            for artifact in _artifacts(compiled, len(sites), counts, progress, cache=cache, writer=writer):
                 writer.add(artifact)
         except BaseException:
             writer.abandon()
             raise
         summary = writer.commit()
+        cache.save(every_site=arguments.site is None)
         elapsed = time.monotonic() - started
+        kept = f", {_plural(counts.kept, 'site')} unchanged" if counts.kept else ""
         return (f"{counts}: {len(summary.written)} files written, "
-                f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed in {elapsed:.2f}s")
+                f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed{kept} in {elapsed:.2f}s")
 
     try:
         return with_program(arguments, run)
@@ -88,18 +97,70 @@ class _Counts:
     def __init__(self) -> None:
         self.sites = 0
         self.nodes = 0
+        self.kept = 0
 
     def __str__(self) -> str:
-        return f"{self.sites} sites, {self.nodes} nodes"
+        return f"{_plural(self.sites, 'site')}, {_plural(self.nodes, 'node')}"
 
 
-def _artifacts(compiled: Iterator[tuple[SiteModel, list[Artifact]]], total: int, counts: _Counts,
-               progress: _Progress) -> Iterator[Artifact]:
-    for model, artifacts in compiled:
+def _artifacts(compiled: Iterator[CompiledSite], total: int, counts: _Counts, progress: _Progress,
+               cache: _Cache | None, writer: TreeWriter | None = None) -> Iterator[Artifact]:
+    """The artifacts to write; a site kept from last time goes straight to the writer (`--check` never keeps)."""
+    for site in compiled:
         counts.sites += 1
-        counts.nodes += len(model.nodes)
-        progress.show(f"compiled site {counts.sites}/{total}: {model.name}")
-        yield from artifacts
+        counts.nodes += site.nodes
+        if site.artifacts is None:
+            assert cache is not None and writer is not None
+            counts.kept += 1
+            writer.keep(cache.files_of(site.name))
+            cache.compiled(site, None)
+            progress.show(f"kept site {counts.sites}/{total}: {site.name}")
+            continue
+        progress.show(f"compiled site {counts.sites}/{total}: {site.name}")
+        if cache is not None:
+            cache.compiled(site, [a.path for a in site.artifacts])
+        yield from site.artifacts
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+class _Cache:
+    """The records of `incremental.py` for one output folder: what to keep, and what to remember."""
+
+    def __init__(self, output: Path, program: Program, sites: list[Declaration], enabled: bool) -> None:
+        self.output = output
+        self.program = program
+        self.declarations = {site.name: site for site in sites}
+        self.enabled = enabled
+        self.records = load_records(output) if enabled else {}
+        self.fingerprints: dict[str, str] = {}
+        self.made: dict[str, tuple[CompiledSite, list[str] | None]] = {}
+
+    def reuse(self, site: Declaration) -> tuple[int, tuple[str, ...]] | None:
+        fingerprint = self.fingerprints[site.name] = site_fingerprint(self.program, site)
+        record = self.records.get(site.name)
+        if not self.enabled or record is None or not still_valid(self.output, record, fingerprint):
+            return None
+        return record.nodes, record.macs
+
+    def files_of(self, site: str) -> list[str]:
+        return sorted(self.records[site].files)
+
+    def compiled(self, site: CompiledSite, paths: list[str] | None) -> None:
+        if site.name not in self.fingerprints:
+            self.fingerprints[site.name] = site_fingerprint(self.program, self.declarations[site.name])
+        self.made[site.name] = (site, paths)
+
+    def save(self, every_site: bool) -> None:
+        """After a successful write: each site's files as they now are (with `--site`, the others stay)."""
+        records = {} if every_site else dict(self.records)
+        for name, (site, paths) in self.made.items():
+            files = self.records[name].files.keys() if paths is None else paths
+            records[name] = SiteRecord(self.fingerprints[name], signatures(self.output, files), site.nodes,
+                                       site.macs)
+        save_records(self.output, records)
 
 
 def _print_differences(differences: list[Difference]) -> None:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gwlang.commands.sites import add_sources, pick_site, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.model.program import Program
 from gwlang.pipeline import compile_site
-from gwlang.runtime.apply import Outcome, apply_site, destroy_site
 from gwlang.runtime.plan import PlanOptions
 from gwlang.runtime.render import render_host_plan, render_plan, render_status
 from gwlang.runtime.target import SiteTarget, site_target
+
+if TYPE_CHECKING:
+    from gwlang.runtime.apply import Outcome
 
 EPILOG = """\
 examples:
@@ -40,6 +42,10 @@ class RuntimeFailed(Exception):
         super().__init__(failures[0] if failures else "failed")
         self.text = text
         self.failures = failures
+
+
+# The modules that import libvirt (apply, survey, console) are imported by the commands that use them:
+# `gwc compile` and the other compiler commands neither pay for libvirt-python nor need it installed.
 
 
 def register(commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
@@ -113,6 +119,8 @@ def command_plan(arguments: argparse.Namespace) -> str:
 
 
 def command_apply(arguments: argparse.Namespace) -> str:
+    from gwlang.runtime.apply import apply_site
+
     def run(program: Program) -> str:
         target = _target(arguments, program)
         with _Progress(sys.stderr) as progress:
@@ -157,6 +165,8 @@ def command_status(arguments: argparse.Namespace) -> str:
 
 
 def command_destroy(arguments: argparse.Namespace) -> str:
+    from gwlang.runtime.apply import destroy_site
+
     def run(program: Program) -> str:
         target = _target(arguments, program)
         with _Progress(sys.stderr) as progress:

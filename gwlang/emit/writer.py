@@ -68,9 +68,10 @@ def owned_files(output: Path) -> set[str]:
 class TreeWriter:
     """Collects artifacts into a staging tree, then swaps it in with `commit`."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, sites: set[str] | None = None) -> None:
+        """`sites` limits the compile to those sites' folders: the other sites' files stay as they are."""
         self.output = output.absolute()
-        self.owned = owned_files(self.output)
+        self.owned = {path for path in owned_files(self.output) if sites is None or path.split("/")[0] in sites}
         self.summary = Summary()
         self.produced: set[str] = set()
         remove_stale_staging(self.output)
@@ -84,16 +85,24 @@ class TreeWriter:
             raise ValueError(f"two artifacts write {relative}")
         self.produced.add(relative)
         target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
         old = self.output / relative
         data = artifact.data
         if old.is_file() and not old.is_symlink() and _same(old, data, artifact.executable):
-            os.link(old, target)
             self.summary.unchanged.append(relative)
             return
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         os.chmod(target, 0o755 if artifact.executable else 0o644)
         self.summary.written.append(relative)
+
+    def keep(self, files: list[str]) -> None:
+        """Files of a site the compile did not redo (see `incremental.py`): carried over as they are."""
+        for relative in files:
+            relative = _safe_relative(relative)
+            if relative in self.produced:
+                raise ValueError(f"two artifacts write {relative}")
+            self.produced.add(relative)
+            self.summary.unchanged.append(relative)
 
     def commit(self) -> Summary:
         """Carry over what is not ours, drop what we no longer make, swap the trees."""
@@ -102,6 +111,11 @@ class TreeWriter:
         if not self.summary.written and not self.summary.removed and self.output.is_dir():
             shutil.rmtree(self.staging, ignore_errors=True)
             return self.summary
+        # Unchanged files join the new tree only now: a compile that changes nothing links nothing.
+        for relative in self.summary.unchanged:
+            target = self.staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(self.output / relative, target)
         for relative in _foreign(self.output, self.owned | self.produced):
             _carry(self.output / relative, self.staging / relative)
         if not self.output.exists():
@@ -126,9 +140,9 @@ class TreeWriter:
             _prune_empty(self.output, (self.output / relative).parent)
 
 
-def compare(output: Path, artifacts: Iterator[Artifact]) -> list[Difference]:
-    """What `--check` reports: files missing, different, or produced no longer."""
-    owned = owned_files(output)
+def compare(output: Path, artifacts: Iterator[Artifact], sites: set[str] | None = None) -> list[Difference]:
+    """What `--check` reports: files missing, different, or produced no longer (in `sites`, when given)."""
+    owned = {path for path in owned_files(output) if sites is None or path.split("/")[0] in sites}
     differences: list[Difference] = []
     produced: set[str] = set()
     for artifact in artifacts:

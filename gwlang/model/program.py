@@ -79,7 +79,8 @@ def load_program(files: list[Path], include: list[str] | tuple[str, ...] = ()) -
         except GwError as failure:
             failures.append(failure)
     if failures:
-        raise GwError([d for f in failures for d in f.diagnostics])
+        # A broken module imported by several inputs fails each of them with the same diagnostics.
+        raise GwError(list(dict.fromkeys(d for f in failures for d in f.diagnostics)))
     schema_decls: list[tuple[ast.SchemaDecl, Scope]] = []
     for loaded in session.loader.modules.values():
         scope = session.loader.scope(loaded)

@@ -1,0 +1,142 @@
+"""Recompiling only the sites whose inputs changed since the last compile into the same folder.
+
+A site's output is a function of its inputs: the compiler's own code, the
+site's name, and the text (and name) of every module it can see: the file
+that declares it, that file's imports transitively, the stdlib prelude and
+every module that declares a schema (schemas are global).  Their digest is
+the site's *fingerprint*.  After a compile, the record of the output folder
+keeps, per site, the fingerprint, the files written with their stat
+signature (size, modification time, inode: the files are hard links the
+writer keeps when content is unchanged), the node count and the MACs for
+the check across sites.
+
+Next time, a site whose fingerprint is the same and whose files on disk
+still carry the recorded signatures is not evaluated at all: the writer
+keeps its files as they are.  Anything else (a touched file, a new
+compiler, a missing record) compiles the site.  Records live outside the
+output folder, in `~/.cache/gwlang/builds/` (`GWLANG_CACHE` moves it), so
+a committed `generated/` holds no machine state; a clean checkout simply
+compiles everything.  `gwc compile --no-cache` ignores them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from gwlang.eval.modules import LoadedModule
+from gwlang.eval.values import Declaration
+from gwlang.model.program import Program
+from gwlang.syntax import ast
+
+RECORD_FORMAT = 1
+PACKAGE = Path(__file__).resolve().parent
+
+Signature = tuple[int, int, int]        # size, mtime_ns, inode
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    """What one site's last compile into a folder produced, and from what."""
+    fingerprint: str
+    files: Mapping[str, Signature]      # paths relative to the output folder
+    nodes: int
+    macs: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def compiler_fingerprint() -> str:
+    """A digest of gwlang's own code and templates: a new compiler recompiles everything."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".j2", ".lark"):
+            digest.update(str(path.relative_to(PACKAGE)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def site_fingerprint(program: Program, site: Declaration) -> str:
+    digest = hashlib.sha256(f"{RECORD_FORMAT}\0{compiler_fingerprint()}\0{site.name}\0{os.getcwd()}".encode())
+    for module in sorted(site_modules(program, site), key=lambda m: str(m.path)):
+        digest.update(f"\0{module.path}\0{module.source.name}\0".encode())
+        digest.update(hashlib.sha256(module.source.text.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()
+
+
+def site_modules(program: Program, site: Declaration) -> list[LoadedModule]:
+    """Every module the site can see: its own, its imports transitively, the prelude and schema modules."""
+    loaded = list(program.session.loader.modules.values())
+    roots = [m for m in program.inputs if _declares(m, site)]
+    roots += [m for m in loaded if any(isinstance(item, ast.SchemaDecl) for item in m.module.items)]
+    seen: dict[int, LoadedModule] = {}
+    pending = list(roots)
+    while pending:
+        module = pending.pop()
+        if id(module) not in seen:
+            seen[id(module)] = module
+            pending.extend(module.dependencies.values())
+    return list(seen.values())
+
+
+def _declares(module: LoadedModule, site: Declaration) -> bool:
+    return any(isinstance(item, ast.SiteDecl) and item is site.node for item in module.module.items)
+
+
+# ---------------------------------------------------------------- the record of an output folder
+
+def record_path(output: Path) -> Path:
+    root = Path(os.environ.get("GWLANG_CACHE") or Path.home() / ".cache" / "gwlang")
+    key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:32]
+    return root / "builds" / f"{key}.json"
+
+
+def load_records(output: Path) -> dict[str, SiteRecord]:
+    """The sites recorded for `output`; an unreadable or foreign record is no record."""
+    try:
+        data = json.loads(record_path(output).read_text(encoding="utf-8"))
+        if data.get("format") != RECORD_FORMAT or data.get("output") != str(output.resolve()):
+            return {}
+        return {name: SiteRecord(entry["fingerprint"], {p: tuple(s) for p, s in entry["files"].items()},
+                                 entry["nodes"], tuple(entry["macs"]))
+                for name, entry in data["sites"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def save_records(output: Path, records: Mapping[str, SiteRecord]) -> None:
+    """Written atomically; a failure to write it only costs the next compile its shortcut."""
+    path = record_path(output)
+    data = {"format": RECORD_FORMAT, "output": str(output.resolve()),
+            "sites": {name: {"fingerprint": r.fingerprint, "files": {p: list(s) for p, s in r.files.items()},
+                             "nodes": r.nodes, "macs": list(r.macs)} for name, r in sorted(records.items())}}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+def signature(path: Path) -> Signature | None:
+    try:
+        status = path.lstat()
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns, status.st_ino
+
+
+def signatures(output: Path, files: Iterable[str]) -> dict[str, Signature]:
+    found = {relative: signature(output / relative) for relative in files}
+    return {relative: sig for relative, sig in found.items() if sig is not None}
+
+
+def still_valid(output: Path, record: SiteRecord, fingerprint: str) -> bool:
+    """Same inputs, and every file still exactly as the compile left it."""
+    return record.fingerprint == fingerprint and all(
+        signature(output / relative) == sig for relative, sig in record.files.items())

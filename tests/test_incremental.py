@@ -1,0 +1,158 @@
+"""Recompiling only what changed: `gwc compile` keeps the sites whose inputs are the same as last time.
+
+Every test compares the kept output with a full compile (`--no-cache`) of the
+same sources into another folder: keeping must never change a byte.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gwlang import incremental
+from gwlang.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SHARED = """import <grid/roles.gw>;
+profile lab-wn extends wn { vm.memory = 1GiB; }
+"""
+
+SITE = """import <grid/gateway.gw>;
+import "./shared.gw";
+site {name} extends gateway {{
+  domain = "{name}.example.org";
+  network.subnet = 10.{index}.0.0/24;
+  network.gateway = 10.{index}.0.1;
+  host gw {{ memory = 64GiB; cpus = 16; }}
+  node wn[03..04] : lab-wn {{ host = gw; ip = hostIn site.network.subnet (20 + index); }}
+}}
+"""
+
+
+@pytest.fixture
+def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Three sites sharing a profile module, in a project folder that is the working directory."""
+    project = tmp_path / "project"
+    (project / "sites").mkdir(parents=True)
+    (project / "sites" / "shared.gw").write_text(SHARED)
+    for index, name in enumerate(["alpha", "beta", "gamma"], start=1):
+        (project / "sites" / f"{name}.gw").write_text(SITE.format(name=name, index=index))
+    monkeypatch.chdir(project)
+    return project
+
+
+def compile_(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = main(["compile", "sites", *arguments])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def same_trees(left: Path, right: Path) -> list[str]:
+    """Paths that differ between two output folders (content or presence)."""
+    differences: list[str] = []
+
+    def walk(comparison: filecmp.dircmp[str], prefix: str) -> None:
+        differences.extend(prefix + name for name in comparison.left_only + comparison.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(comparison.left, comparison.right, comparison.common_files,
+                                               shallow=False)
+        differences.extend(prefix + name for name in mismatch + errors)
+        for name, sub in comparison.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(left, right), "")
+    return sorted(differences)
+
+
+def full_compile_matches(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = compile_(capsys, "-o", "fresh", "--no-cache")
+    assert code == 0, err
+    assert same_trees(sources / "generated", sources / "fresh") == []
+    shutil.rmtree(sources / "fresh")
+
+
+def test_an_unchanged_site_is_kept_and_says_so(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    before = {p: p.stat().st_ino for p in (sources / "generated").rglob("*") if p.is_file()}
+    code, out, _ = compile_(capsys)
+    assert code == 0
+    assert "3 sites, 24 nodes: 0 files written" in out and "3 sites unchanged" in out
+    assert {p: p.stat().st_ino for p in (sources / "generated").rglob("*") if p.is_file()} == before
+    full_compile_matches(sources, capsys)
+
+
+def test_editing_one_site_recompiles_only_it(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    beta = sources / "sites" / "beta.gw"
+    beta.write_text(beta.read_text().replace("(20 + index)", "(30 + index)"))
+    code, out, _ = compile_(capsys)
+    assert code == 0
+    assert "2 sites unchanged" in out
+    assert "10.2.0.33" in (sources / "generated/beta/nodes/wn03/overlay/etc/hosts").read_text()
+    full_compile_matches(sources, capsys)
+
+
+def test_editing_a_shared_module_recompiles_every_site_that_imports_it(
+        sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    (sources / "sites" / "shared.gw").write_text(SHARED.replace("1GiB", "2GiB"))
+    code, out, _ = compile_(capsys)
+    assert code == 0
+    assert "sites unchanged" not in out
+    libvirt = (sources / "generated/gamma/hosts/gw/libvirt/wn04.xml").read_text()
+    assert '<memory unit="KiB">2097152</memory>' in libvirt
+    full_compile_matches(sources, capsys)
+
+
+def test_a_site_whose_file_was_edited_by_hand_is_compiled_again(
+        sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    edited = sources / "generated/alpha/nodes/wn03/packages.rpmcfg"
+    edited.write_text("hand edit\n")
+    code, out, _ = compile_(capsys)
+    assert code == 0
+    assert "1 files written" in out and "2 sites unchanged" in out
+    assert "hand edit" not in edited.read_text()
+    full_compile_matches(sources, capsys)
+
+
+def test_a_new_compiler_compiles_everything(sources: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert compile_(capsys)[0] == 0
+    monkeypatch.setattr(incremental, "compiler_fingerprint", lambda: "another compiler")
+    code, out, _ = compile_(capsys)
+    assert code == 0 and "sites unchanged" not in out
+
+
+def test_no_cache_compiles_everything(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    code, out, _ = compile_(capsys, "--no-cache")
+    assert code == 0 and "sites unchanged" not in out
+
+
+def test_a_mac_clash_with_a_kept_site_is_reported_at_both_places(
+        sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    before = {p: p.read_bytes() for p in (sources / "generated").rglob("*") if p.is_file()}
+    alpha_mac = (sources / "generated/alpha/hosts/gw/xen/wn03.cfg").read_text().split("mac=")[1].split(",")[0]
+    gamma = sources / "sites" / "gamma.gw"
+    gamma.write_text(gamma.read_text().rstrip().removesuffix("}") +
+                     f"  node extra : lab-wn {{ host = gw; ip = hostIn site.network.subnet 40; "
+                     f"network.interfaces.eth0.mac = {alpha_mac}; }}\n}}\n")
+    code, _, err = compile_(capsys)
+    assert code == 1
+    assert "error[E0503]" in err and "sites/gamma.gw" in err and "alpha" in err
+    assert {p: p.read_bytes() for p in (sources / "generated").rglob("*") if p.is_file()} == before
+
+
+def test_one_site_compiles_alone_and_leaves_the_others(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    (sources / "sites" / "alpha.gw").write_text(SITE.format(name="alpha", index=1).replace("1GiB", "1GiB"))
+    code, out, _ = compile_(capsys, "--site", "beta")
+    assert code == 0 and "1 site, 8 nodes" in out and "0 removed" in out
+    assert (sources / "generated/alpha/manifest.json").exists()
+    assert (sources / "generated/gamma/manifest.json").exists()
+    full_compile_matches(sources, capsys)
