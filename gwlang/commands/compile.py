@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gwlang.commands.sites import add_sources, pick_site, with_program
+from gwlang.commands.sites import add_sources, pick_site, plural, with_program
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.writer import Difference, TreeWriter, compare
 from gwlang.eval.values import Declaration
@@ -83,7 +83,7 @@ def command_compile(arguments: argparse.Namespace) -> str:
         summary = writer.commit()
         cache.save(every_site=arguments.site is None)
         elapsed = time.monotonic() - started
-        kept = f", {_plural(counts.kept, 'site')} unchanged" if counts.kept else ""
+        kept = f", {plural(counts.kept, 'site')} unchanged" if counts.kept else ""
         return (f"{counts}: {len(summary.written)} files written, "
                 f"{len(summary.unchanged)} unchanged, {len(summary.removed)} removed{kept} in {elapsed:.2f}s")
 
@@ -100,7 +100,7 @@ class _Counts:
         self.kept = 0
 
     def __str__(self) -> str:
-        return f"{_plural(self.sites, 'site')}, {_plural(self.nodes, 'node')}"
+        return f"{plural(self.sites, 'site')}, {plural(self.nodes, 'node')}"
 
 
 def _artifacts(compiled: Iterator[CompiledSite], total: int, counts: _Counts, progress: _Progress,
@@ -120,10 +120,6 @@ def _artifacts(compiled: Iterator[CompiledSite], total: int, counts: _Counts, pr
         if cache is not None:
             cache.compiled(site, [a.path for a in site.artifacts])
         yield from site.artifacts
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class _Cache:

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from typing import Any
 
-from gwlang.commands.sites import add_sources, pick_site, with_program
+from gwlang.commands.sites import add_sources, pick_site, plural, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.model.program import Program
 from gwlang.model.show import model_to_gw, site_data
@@ -142,5 +142,5 @@ def command_check(arguments: argparse.Namespace) -> str:
         if problems:
             raise GwError(problems)
         nodes = sum(len(m.nodes) for m in models)
-        return f"{len(models)} sites, {nodes} nodes: no problems"
+        return f"{plural(len(models), 'site')}, {plural(nodes, 'node')}: no problems"
     return with_program(arguments, run)

@@ -72,3 +72,8 @@ def with_program(arguments: argparse.Namespace, action: Callable[[Program], str]
         return action(load_program(files, arguments.include))
     except GwError as failure:
         raise CommandFailed(failure) from None
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 site`, `2 sites`: the counts of the summaries."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
