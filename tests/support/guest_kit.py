@@ -55,6 +55,7 @@ Xen harness may add modules or files); `markers(text)` parses `GW-E2E` lines.
 from __future__ import annotations
 
 import fcntl
+import functools
 import gzip
 import hashlib
 import io
@@ -250,6 +251,7 @@ class Kit:
     kernel_version: str
 
 
+@functools.cache
 def kernel_package() -> str:
     """The versioned kernel package `linux-image-amd64` depends on (`linux-image-6.1.0-N-amd64`)."""
     for attempt in range(2):

@@ -158,7 +158,7 @@ def _namespace_pids(namespace: str) -> list[int]:
 
 
 def _remove_stale_namespaces() -> None:
-    """Namespaces of earlier test processes that died without cleaning up."""
+    """Namespaces (and their processes) and folders of earlier test processes that died without cleaning up."""
     result = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
     for line in result.stdout.splitlines():
         name = line.split()[0] if line.split() else ""
@@ -169,6 +169,10 @@ def _remove_stale_namespaces() -> None:
             for pid in _namespace_pids(name):
                 _stop(pid, timeout=2)
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    for folder in Path(tempfile.gettempdir()).glob("gwtest-libvirt-*-*"):
+        owner = folder.name.split("-")[2]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _clean_domains(uri: str) -> None:
@@ -219,7 +223,7 @@ def running(bridges: Sequence[str] = ("br-gw",), ready_timeout: float = 20.0) ->
         raise RuntimeError(f"missing programs: {', '.join(missing)} (./dev test installs them)")
     _remove_stale_namespaces()
     namespace = f"gwtest-{os.getpid()}"
-    root = Path(tempfile.mkdtemp(prefix="gwtest-libvirt-"))
+    root = Path(tempfile.mkdtemp(prefix=f"gwtest-libvirt-{os.getpid()}-"))
     daemon = Libvirtd(namespace=namespace, root=root, bridges=tuple(bridges))
     namespace_made = False
     try:
