@@ -249,6 +249,9 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
 
             with timed(timings, "second apply"):
                 second = gwc(capsys, "apply", str(site))
+            status = gwc(capsys, "status", str(site))
+            for name in NODES:
+                assert re.search(rf"^{name}\s+lab\s+running\b", status, re.MULTILINE), status
 
             with timed(timings, "destroy"):
                 destroyed = gwc(capsys, "destroy", str(site))
