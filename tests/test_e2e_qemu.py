@@ -35,9 +35,8 @@ the guests' last markers 15 to 25 s after it (three guests sharing two
 emulated CPUs); the second apply 0.1 s; destroy 8 s (the guests power off on
 the ACPI button); the whole test about 45 s.
 
-The second apply's check is an explicit xfail while the runtime takes QEMU's
-versioned machine name (`pc` is stored as `pc-i440fx-7.2`) for drift; the
-rest of the test runs and is asserted either way.
+The second apply must change nothing: QEMU stores the machine `pc` as its
+versioned name (`pc-i440fx-7.2`), which the runtime reads as the same machine.
 """
 
 from __future__ import annotations
@@ -192,15 +191,6 @@ def wait_for_markers(storage: Path, consoles: Consoles, finished: dict[str, floa
     raise AssertionError(f"guests did not finish in {BOOT_TIMEOUT:.0f} s: {sorted(records)}\n{consoles_text}")
 
 
-MACHINE_ALIAS_DRIFT = re.compile(r"^\s+os: hvm \(pc-i440fx-[0-9.]+\) -> hvm \(pc\)$")
-
-
-def only_machine_alias_drift(output: str) -> bool:
-    """Whether every drift a plan shows is QEMU's expansion of machine `pc` (a runtime bug, see the test)."""
-    diffs = [line for line in output.splitlines() if re.match(r"^\s+\S[^:]*: .* -> ", line)]
-    return bool(diffs) and all(MACHINE_ALIAS_DRIFT.match(line) for line in diffs)
-
-
 @contextlib.contextmanager
 def timed(timings: dict[str, float], name: str) -> Iterator[None]:
     started = time.monotonic()
@@ -267,11 +257,4 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
 
     print(f"\nfirst apply:\n{first}\nsecond apply:\n{second}\ndestroy:\n{destroyed}\ntimings (s): {timings}")
     # Checked last so that a failure here still shows whether destroy works.
-    if "nothing changed" not in second and only_machine_alias_drift(second):
-        # Remove this branch once the runtime compares machines by what QEMU means.
-        pytest.xfail(
-            "known runtime bug: QEMU stores the machine `pc` as its versioned alias "
-            "(`pc-i440fx-7.2`) and gwlang/runtime/live.py:significant() takes that for drift, "
-            f"so a second apply redefines every domain:\n{second}"
-        )
     assert "nothing changed" in second, second

@@ -22,6 +22,7 @@ from gwlang.pipeline import compile_sources
 from gwlang.runtime import backend
 from gwlang.runtime.apply import Hooks, apply_site, destroy_site
 from gwlang.runtime.backend import LockHolder, connect
+from gwlang.runtime.live import significant
 from gwlang.runtime.plan import Action, Define, PlanOptions
 from gwlang.runtime.target import SiteTarget, site_target
 
@@ -249,3 +250,11 @@ def test_console_of_an_unknown_node_is_a_diagnostic(site: Path, capsys: pytest.C
 def test_an_unknown_host_is_a_diagnostic(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "plan", str(site), "--host", "qemu2")
     assert code == 1 and "error[E0701]: site `lab` has no host `qemu2`" in err
+
+
+@pytest.mark.parametrize("stored", ["pc-i440fx-7.2", "pc-i440fx-8.1", "pc"])
+def test_qemus_versioned_machine_is_the_machine_it_stands_for(stored: str) -> None:
+    """QEMU keeps `pc` as `pc-i440fx-<version>`: that is no drift, or every second apply would redefine."""
+    compiled = "<domain type='qemu'><name>n</name><os><type machine='{}'>hvm</type></os></domain>"
+    assert significant(compiled.format(stored)) == significant(compiled.format("pc"))
+    assert significant(compiled.format("q35")) != significant(compiled.format("pc"))

@@ -107,7 +107,7 @@ def significant(xml: str) -> tuple[tuple[str, str], ...]:
             facts[name] = value
     os_type = root.find("os/type")
     if os_type is not None:
-        facts["os"] = f"{(os_type.text or '').strip()} ({os_type.get('machine', '')})".replace(" ()", "")
+        facts["os"] = f"{(os_type.text or '').strip()} ({_machine(os_type.get('machine', ''))})".replace(" ()", "")
     for disk in root.findall("devices/disk"):
         target, source = disk.find("target"), disk.find("source")
         if target is None:
@@ -143,3 +143,11 @@ def differences(live: tuple[tuple[str, str], ...], wanted: tuple[tuple[str, str]
             lines.append(f"{name}: {before if before is not None else '(none)'} -> "
                          f"{after if after is not None else '(none)'}")
     return tuple(lines)
+
+
+def _machine(machine: str) -> str:
+    """QEMU stores a machine alias as the versioned machine it stands for (`pc` as `pc-i440fx-7.2`)."""
+    for prefix, alias in (("pc-i440fx-", "pc"), ("pc-q35-", "q35")):
+        if machine.startswith(prefix):
+            return alias
+    return machine
