@@ -219,7 +219,7 @@ def test_start_creates_the_guests_in_order_each_once_what_it_waits_for_runs(xen_
         looks = [line for line in before if line.startswith(f"xl list {waited} ")]
         assert looks[-1] == f"xl list {waited} -> -b----", f"{guest} started before {waited} ran"
     # The install server was seen starting, and waited for, before the CE was created.
-    assert "xl list install -> ------" in log[:log.index(f"xl create {xen_host.folder}/xen/ce.cfg -> ce")]
+    assert "xl list install -> --p---" in log[:log.index(f"xl create {xen_host.folder}/xen/ce.cfg -> ce")]
     assert "Waiting for install to run" in done.stdout
 
 

@@ -38,7 +38,9 @@ case $1 in
             echo "$2 is an invalid domain identifier (rc=-6)" >&2
             exit 1
         fi
-        if [ "$(look "$2")" = running ]; then flags=-b----; else flags=------; fi
+        # Not yet running: paused (real Xen has no "booting" flag; "------" is a
+        # runnable domain waiting for a CPU, which is running).
+        if [ "$(look "$2")" = running ]; then flags=-b----; else flags=--p---; fi
         log "xl list $2 -> $flags"
         printf 'Name                                        ID   Mem VCPUs\tState\tTime(s)\n'
         printf '%-40s %5s %5s %5s     %s %8s\n' "$2" 7 512 1 "$flags" 0.4
