@@ -53,11 +53,14 @@ import libvirt
 import pytest
 
 from gwlang.cli import main as gwc_main
+from gwlang.runtime.console import run_console
 from tests.support import guest_kit, libvirtd
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "tests" / "cases" / "e2e" / "site.gw"
 NODES = ("install", "ce", "wn01")
+# This guest's console is read through `gwc console`'s relay, the others through libvirt directly.
+THROUGH_GWC_CONSOLE = "ce"
 EXPECTED = {
     "install": {"family": "debian", "eth0": "10.77.0.10/24"},
     "ce": {"family": "redhat", "eth0": "10.77.0.11/24"},
@@ -84,6 +87,7 @@ class Consoles:
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
         self.attached: dict[str, float] = {}
+        self.keys: int | None = None            # the write end of `gwc console`'s keyboard pipe
         self.watcher = threading.Thread(target=self._watch, name="consoles", daemon=True)
 
     def __enter__(self) -> Consoles:
@@ -92,6 +96,8 @@ class Consoles:
 
     def __exit__(self, *_: object) -> None:
         self.stop.set()
+        if self.keys is not None:
+            os.close(self.keys)
         self.watcher.join(timeout=5)
         for thread in self.threads:
             thread.join(timeout=5)
@@ -119,11 +125,30 @@ class Consoles:
             connection.close()
 
     def _attach(self, name: str) -> None:
+        if name == THROUGH_GWC_CONSOLE:
+            self._attach_gwc_console(name)
+            return
         connection = libvirt.open(self.uri)
         stream = connection.newStream(0)
         connection.lookupByName(name).openConsole("serial0", stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
         self.attached[name] = time.monotonic()
         thread = threading.Thread(target=self._record, args=(connection, stream, name), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _attach_gwc_console(self, name: str) -> None:
+        """`gwc console`'s own relay (`run_console`), with a pipe for the keyboard: closing it leaves."""
+        keyboard, self.keys = os.pipe()
+        self.attached[name] = time.monotonic()
+
+        def relay() -> None:
+            with open(keyboard, "rb", buffering=0) as source, open(self.files[name], "ab") as log:
+                try:
+                    run_console(self.uri, name, stdin=source, stdout=log)  # type: ignore[arg-type]
+                except Exception as failure:  # shown with the console's text when the markers are missing
+                    log.write(f"\ngwc console failed: {failure}\n".encode())
+
+        thread = threading.Thread(target=relay, name=f"gwc-console-{name}", daemon=True)
         thread.start()
         self.threads.append(thread)
 

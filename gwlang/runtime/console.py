@@ -11,10 +11,11 @@ import contextlib
 import os
 import select
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from gwlang.runtime.backend import HostError, connect, start_event_loop
+from gwlang.runtime.backend import ConsoleStream, Host, HostError, connect, start_event_loop
 
 ESCAPE = b"\x1d"   # Ctrl-]
 
@@ -31,7 +32,7 @@ def run_console(uri: str, node: str, stdin: BinaryIO | None = None, stdout: Bina
     start_event_loop()
     host = connect(uri)
     try:
-        console = host.open_console(node, show)
+        console = _open(host, node, show)
         try:
             with _raw(source):
                 _relay(source, console.send, console.closed.is_set)
@@ -39,6 +40,22 @@ def run_console(uri: str, node: str, stdin: BinaryIO | None = None, stdout: Bina
             console.close()
     finally:
         host.close()
+
+
+PTY_PATIENCE = 10.0     # seconds: a domain that has just started may not have its console's pty yet
+
+
+def _open(host: Host, node: str, show: Callable[[bytes], None]) -> ConsoleStream:
+    """The console, waiting a little for a guest that was started a moment ago (libvirt: "PTY device is
+    not yet assigned"), so that `gwc apply; gwc console NODE` sees the guest boot."""
+    deadline = time.monotonic() + PTY_PATIENCE
+    while True:
+        try:
+            return host.open_console(node, show)
+        except HostError as failure:
+            if "not yet assigned" not in str(failure) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _relay(source: BinaryIO, sender: Callable[[bytes], None], finished: Callable[[], bool]) -> None:
