@@ -96,10 +96,22 @@ def xen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[xen_host.XenHost]:
         clock.lap("Xen booted to dom0 ready")
         yield host
     finally:
+        save_consoles(host)
         host.stop()
         print("\nemulated Xen host, stage timings (s):")
         for stage, seconds in timings.items():
             print(f"  {seconds:7.1f}  {stage}")
+
+
+def save_consoles(xen: xen_host.XenHost) -> None:
+    """The guests' console logs out of dom0, beside its serial log in the work folder (for a failure's post-mortem)."""
+    try:
+        for node in NODES:
+            status, text = xen.run(f"cat /var/log/xen/console/guest-{node}.log", timeout=30)
+            if status == 0:
+                (xen.work / f"console-{node}.log").write_text(text)
+    except (OSError, RuntimeError, TimeoutError):
+        pass
 
 
 def guest_markers(xen: xen_host.XenHost, node: str) -> list[str]:
@@ -203,6 +215,9 @@ def test_gwc_apply_runs_the_site_through_libvirts_xen_driver(xen: xen_host.XenHo
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "started in order: install, ce, wn01" in applied.stdout, applied.stdout
     assert running_guests(xen) == list(NODES)
+    # The runtime wrote each config disk into the new storage folder through libvirt.
+    images = xen.check("ls /var/lib/gwlang/pool").split()
+    assert sorted(images) == sorted(f"{node}-config.img" for node in NODES), images
     assert_site_works(xen)
     clock.lap("scenario 2: guests configured, wn01 reached ce by name")
 

@@ -509,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"work folder {work}; dom0's console: tail -f {host.serial}", flush=True)
         print(f"ready after {host.wait_for(READY, 600):.0f}s", flush=True)
         print(f"commands: nc 127.0.0.1 {host.control_port}; libvirt: {host.libvirt_uri}", flush=True)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while host.process.poll() is None:
+            time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
