@@ -27,10 +27,12 @@ from gwlang.syntax.recovery import (
     Checkpoint,
     Context,
     Repair,
+    child_counts,
     find_repair,
     find_resume,
     keyword_insertions,
     open_delimiters,
+    restored_values,
     semicolon_repairs,
     trial,
     unexpected,
@@ -151,7 +153,8 @@ class Pass:
         if token.type == QUOTE and start in self.closes:
             self._close_interpolation(token)
         line_start = self.previous_end == 0 or self.source.text.find("\n", self.previous_end, start) >= 0
-        return Checkpoint(list(self.parser.state_stack), list(self.parser.value_stack), lowered,
+        values = list(self.parser.value_stack)
+        return Checkpoint(list(self.parser.state_stack), values, child_counts(values), lowered,
                           self.previous_end, token, line_start)
 
     def _close_interpolation(self, quote: Token) -> None:
@@ -232,7 +235,7 @@ class Pass:
             self._report(diagnostic)
         at = repair.at
         self.parser.state_stack[:] = at.states[:repair.depth]
-        self.parser.value_stack[:] = at.values[:repair.depth - 1]
+        self.parser.value_stack[:] = restored_values(at, repair.depth - 1)
         del self.lowerer.diagnostics[at.lowered[0]:]
         del self.lowerer.imports[at.lowered[1]:]
         self.lexer_state = lexer_state_at(repair.resume, self.source)

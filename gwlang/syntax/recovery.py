@@ -62,6 +62,7 @@ class Checkpoint:
     """The parser and lexer just before one token: a place a repair can start from."""
     states: list[int]
     values: list[Any]
+    sizes: tuple[int, ...]  # each value's child count then (see `restored_values`)
     lowered: tuple[int, int]
     previous_end: int      # where the previous token ends, and the lexer stands
     token: Token           # the token read from here
@@ -83,6 +84,23 @@ class Context:
     grammar: Grammar
     source: Source
     cuts: tuple[int, ...]
+
+
+def child_counts(values: Sequence[Any]) -> tuple[int, ...]:
+    """How many children each tree on a value stack has now, for `restored_values`."""
+    return tuple(len(value.children) if isinstance(value, Tree) else -1 for value in values)
+
+
+def restored_values(at: Checkpoint, depth: int) -> list[Any]:
+    """The first `depth` values of a checkpoint's stack as they were when it was taken.
+
+    Lark reduces a `+` or `*` repetition by appending to the list of the
+    tree it reduced before (its left-recursion shortcut), so a tree kept in
+    a checkpoint may have grown since; its first children are unchanged.
+    """
+    return [Tree(value.data, value.children[:size], value.meta)
+            if isinstance(value, Tree) and len(value.children) != size else value
+            for value, size in zip(at.values[:depth], at.sizes, strict=False)]
 
 
 def open_delimiters(values: Sequence[Any]) -> list[Token]:
