@@ -3,14 +3,18 @@
 Nothing is mocked.  The test starts its own libvirtd and virtlogd with QEMU
 (software emulation: KVM does not work on the project's machines) in a
 network namespace it creates (`tests/support/libvirtd.py`), so the site's
-bridge `br-gw`, the taps and the guests never touch the machine's own
+bridge `virbr0`, the taps and the guests never touch the machine's own
 network; a libvirtd the machine may run is not touched either (a private
 socket, reached as `qemu:///system?socket=...`).
 
-The site is `tests/cases/e2e/site.gw`: an install server (a Debian node),
-a CE and a worker node (Red Hat nodes) on one `qemu` host, each booted
-directly from a Debian kernel and a busybox initramfs the test builds from
-Debian packages (`tests/support/guest_kit.py`).  Then:
+The site is the README's laptop example, `sites/lab.gw`: an install server
+(a Debian node), a CE and a worker node (Red Hat nodes) on one `qemu` host
+on libvirt's bridge `virbr0` (here in the test's own namespace), each
+booted directly from a Debian kernel and a busybox initramfs the test builds
+from Debian packages and puts where the site expects them, through the
+command the README gives (`python -m tests.support.guest_kit FOLDER`;
+`tests/support/guest_kit.py`).  Only the kit's folder, the storage folder
+and the URI are replaced.  Then:
 
 1. `gwc apply` creates the volumes and the config disks from the compiled
    overlays, defines the domains and starts them in dependency order;
@@ -23,7 +27,9 @@ Debian packages (`tests/support/guest_kit.py`).  Then:
    console stream, attached as soon as the domain runs) and from the record
    each guest writes to the start of its first disk, and checks both against
    what the sources say (names, addresses, families);
-4. a second `gwc apply` changes nothing and says so; `gwc destroy` removes
+4. a command typed into the CE's console through `gwc console`'s relay runs
+   in the shell the guest keeps there (`gw.e2e.shell=yes`);
+5. a second `gwc apply` changes nothing and says so; `gwc destroy` removes
    the domains and keeps the volumes.
 
 Everything is stopped afterwards, even on failure.  Needs root; `./dev test`
@@ -57,14 +63,14 @@ from gwlang.runtime.console import run_console
 from tests.support import guest_kit, libvirtd
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "tests" / "cases" / "e2e" / "site.gw"
+SITE = ROOT / "sites" / "lab.gw"
 NODES = ("install", "ce", "wn01")
 # This guest's console is read through `gwc console`'s relay, the others through libvirt directly.
 THROUGH_GWC_CONSOLE = "ce"
 EXPECTED = {
-    "install": {"family": "debian", "eth0": "10.77.0.10/24"},
-    "ce": {"family": "redhat", "eth0": "10.77.0.11/24"},
-    "wn01": {"family": "redhat", "eth0": "10.77.0.21/24"},
+    "install": {"family": "debian", "eth0": "192.168.122.10/24"},
+    "ce": {"family": "redhat", "eth0": "192.168.122.11/24"},
+    "wn01": {"family": "redhat", "eth0": "192.168.122.21/24"},
 }
 BOOT_TIMEOUT = 240.0
 
@@ -169,15 +175,14 @@ class Consoles:
                 connection.close()
 
 
-def render_site(folder: Path, kit: guest_kit.Kit, uri: str) -> tuple[Path, Path]:
-    """The e2e site with the kit's files, a storage folder under `folder` and the daemon's URI."""
+def render_site(folder: Path, kit: Path, uri: str) -> tuple[Path, Path]:
+    """The laptop site with the kit's folder, a storage folder under `folder` and the daemon's URI."""
     storage = folder / "storage"
     storage.mkdir()
     text = SITE.read_text()
     for placeholder, value in (
-        ("/gw-e2e/vmlinuz", str(kit.kernel)),
-        ("/gw-e2e/initramfs.gz", str(kit.initramfs)),
-        ("/gw-e2e/storage", str(storage)),
+        ('"/var/lib/gwlang/kit/', f'"{kit}/'),
+        ('"/var/lib/libvirt/images/gwlang-lab"', f'"{storage}"'),
         ('"qemu:///system"', f'"{uri}"'),
     ):
         assert placeholder in text, placeholder
@@ -227,10 +232,11 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     timings: dict[str, float] = {}
+    kit = tmp_path / "kit"
     with timed(timings, "kit"):
-        kit = guest_kit.kit()
+        assert guest_kit.main([str(kit)]) == 0
     started = time.monotonic()
-    with libvirtd.running(["br-gw"]) as daemon:
+    with libvirtd.running(["virbr0"]) as daemon:
         timings["daemon"] = round(time.monotonic() - started, 2)
         site, storage = render_site(tmp_path, kit, daemon.uri)
         with Consoles(daemon.uri, NODES, tmp_path) as consoles:
@@ -250,15 +256,25 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
                     f"{name}: console {consoles.markers(name)} != disk {records[name]}\n{consoles.text(name)}"
                 )
 
+            # The keyboard half of `gwc console`: a command typed to the CE's shell runs there.
+            assert consoles.keys is not None
+            os.write(consoles.keys, b"\necho GW-E2E typed-$(hostname)-$((6 * 7))\n")
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and f"typed-{THROUGH_GWC_CONSOLE}-42" not in consoles.markers(
+                    THROUGH_GWC_CONSOLE):
+                time.sleep(0.2)
+            assert f"typed-{THROUGH_GWC_CONSOLE}-42" in consoles.markers(THROUGH_GWC_CONSOLE), consoles.text(
+                THROUGH_GWC_CONSOLE)[-2000:]
+
             for name, record in records.items():
                 want = EXPECTED[name]
                 assert any(m.startswith("config=/dev/vd") for m in record), (name, record)
                 assert f"hostname={name}" in record, (name, record)
                 assert f"family={want['family']}" in record, (name, record)
                 assert f"eth0={want['eth0']}" in record, (name, record)
-                assert "gateway=10.77.0.1" in record, (name, record)
-            assert "ping ce ok address=10.77.0.11" in records["wn01"], records["wn01"]
-            assert "ping install ok address=10.77.0.10" in records["wn01"], records["wn01"]
+                assert "gateway=192.168.122.1" in record, (name, record)
+            assert "ping ce ok address=192.168.122.11" in records["wn01"], records["wn01"]
+            assert "ping install ok address=192.168.122.10" in records["wn01"], records["wn01"]
             assert "notify ce ok" in records["wn01"], records["wn01"]
             assert "received hello from wn01" in records["ce"], records["ce"]
 
@@ -266,7 +282,7 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
                 second = gwc(capsys, "apply", str(site))
             status = gwc(capsys, "status", str(site))
             for name in NODES:
-                assert re.search(rf"^{name}\s+lab\s+running\b", status, re.MULTILINE), status
+                assert re.search(rf"^{name}\s+laptop\s+running\b", status, re.MULTILINE), status
 
             with timed(timings, "destroy"):
                 destroyed = gwc(capsys, "destroy", str(site))

@@ -10,9 +10,10 @@ The guest's `/init` (busybox sh, `INIT` below):
 
 1. mounts proc, sys and devtmpfs; quiets the kernel's console messages;
 2. loads the kit's modules that exist, in dependency order (virtio PCI, net,
-   block; ext4 with crc32c), ignoring failures: under Xen the PV frontends,
-   the hvc console and the NIC (xen-netfront) are built in, so the same
-   initramfs boots Xen PV guests (disks xvd*, console hvc0);
+   block; ext4 with crc32c), ignoring failures; Debian's kernel has the Xen
+   PV console (hvc0) built in but its disk and network frontends as modules,
+   so the Xen test builds a variant with `xen-blkfront` and `xen-netfront`
+   added (`build_initramfs(modules=...)`): disks xvd*, console hvc0;
 3. finds the config disk by its label `gw-config` (`findfs`), mounts it
    read-only, and takes from it what `gwc compile` wrote into the node's
    overlay: `etc/hostname`, `etc/hosts`, `etc/resolv.conf` and the network
@@ -41,7 +42,10 @@ Kernel command line (all optional; `console=ttyS0` on QEMU, `console=hvc0` on Xe
 - `gw.e2e.halt=no`         stay up instead of powering off, until asked to shut
                            down: the ACPI power button (libvirt's shutdown of a
                            QEMU guest) or SIGUSR2/SIGTERM to init (what Xen's
-                           shutdown request ends in, through /sbin/poweroff).
+                           shutdown request ends in, through /sbin/poweroff);
+- `gw.e2e.shell=yes`       with `halt=no`: a busybox shell on the console once
+                           done, for a person at `gwc console` (the lines are in
+                           /tmp/gw-e2e.log; `ping ce` works by name).
 
 Markers always printed: `GW-E2E boot`, `GW-E2E config=/dev/vdz` (or
 `config missing`), `GW-E2E hostname=NAME`, `GW-E2E family=redhat|debian`,
@@ -99,7 +103,7 @@ LOG=/tmp/gw-e2e.log
 : > $LOG
 say() { echo "GW-E2E $*"; echo "GW-E2E $*" >> $LOG; }
 
-SERVE= PING= NOTIFY= WAIT=60 LOGDEV= HALT=yes
+SERVE= PING= NOTIFY= WAIT=60 LOGDEV= HALT=yes SHELL=no
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         gw.e2e.serve=*) SERVE=${arg#*=} ;;
@@ -108,6 +112,7 @@ for arg in $(cat /proc/cmdline); do
         gw.e2e.wait=*) WAIT=${arg#*=} ;;
         gw.e2e.log=*) LOGDEV=${arg#*=} ;;
         gw.e2e.halt=*) HALT=${arg#*=} ;;
+        gw.e2e.shell=*) SHELL=${arg#*=} ;;
     esac
 done
 say boot
@@ -134,6 +139,10 @@ finish() {
                 ( head -c 1 "/dev/input/${event##*/}" > /dev/null && kill -USR2 1 ) &
             fi
         done
+        if [ "$SHELL" = yes ]; then
+            # A shell on the console for whoever attaches (`gwc console`): Enter for a prompt.
+            ( while :; do setsid cttyhack sh; sleep 1; done ) &
+        fi
         while :; do sleep 1; done
     fi
     poweroff -f
@@ -440,3 +449,32 @@ def markers_from_disk(image: Path) -> list[str]:
     text = head.split(b"\x00", 1)[0].decode(errors="replace")
     found = markers(text)
     return found[: found.index("end")] if "end" in found else []
+
+
+def install(folder: Path) -> Kit:
+    """The kit copied into `folder` as `vmlinuz` and `initramfs.gz`: where `sites/lab.gw` boots its guests from."""
+    built = kit()
+    folder.mkdir(parents=True, exist_ok=True)
+    installed = Kit(kernel=folder / "vmlinuz", initramfs=folder / "initramfs.gz", kernel_version=built.kernel_version)
+    for source, target in ((built.kernel, installed.kernel), (built.initramfs, installed.initramfs)):
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(source.read_bytes())
+        partial.chmod(0o644)
+        partial.replace(target)
+    return installed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.support.guest_kit [FOLDER]`: build the kit and copy it into FOLDER."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.guest_kit", description=main.__doc__)
+    parser.add_argument("folder", nargs="?", default="/var/lib/gwlang/kit", type=Path,
+                        help="where to put vmlinuz and initramfs.gz (default: %(default)s)")
+    installed = install(parser.parse_args(argv).folder)
+    print(f"{installed.kernel}\n{installed.initramfs}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -216,7 +216,7 @@ def _private_accounts(root: Path) -> list[tuple[Path, str]]:
 
 
 @contextlib.contextmanager
-def running(bridges: Sequence[str] = ("br-gw",), ready_timeout: float = 20.0) -> Iterator[Libvirtd]:
+def running(bridges: Sequence[str] = ("virbr0",), ready_timeout: float = 20.0) -> Iterator[Libvirtd]:
     """A private libvirtd with QEMU in a fresh network namespace holding `bridges`."""
     missing = missing_programs()
     if missing:
