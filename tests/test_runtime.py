@@ -96,6 +96,23 @@ def test_apply_creates_everything_and_a_second_apply_changes_nothing(
     assert "nothing to change" in out and "up to date" in out
 
 
+def test_a_node_not_autostarted_is_defined_not_started_and_its_autostart_left_off(
+        site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    manual = write_site(tmp_path, (CASES / "two-hosts.gw").read_text().replace(
+        "    ip = 192.0.2.21;\n", "    ip = 192.0.2.21;\n    boot.autostart = false;\n"))
+    code, out, _ = run(capsys, "plan", str(manual))
+    assert code == 0 and "+ define wn01" in out
+    assert "autostart of wn01" not in out and "> start wn01" not in out, out
+    assert run(capsys, "apply", str(manual))[0] == 0
+    wn01 = conn(XEN1).lookupByName("wn01")
+    assert not wn01.isActive() and not wn01.autostart()
+    code, out, _ = run(capsys, "plan", str(manual))
+    assert "nothing to change" in out, out
+    wn01.setAutostart(1)
+    code, out, _ = run(capsys, "plan", str(manual))
+    assert "~ set autostart of wn01 off" in out, out
+
+
 def test_status_shows_drift_made_behind_gwcs_back(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "apply", str(site))[0] == 0
     domain = conn(QEMU1).lookupByName("ce")

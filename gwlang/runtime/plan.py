@@ -152,7 +152,8 @@ def plan_host(site: str, host: HostTarget, live: LiveHost, options: PlanOptions)
         actions += _storage(node, domain, live)
         definition = _definition(node, domain)
         actions += definition
-        if domain is None or domain.autostart != node.autostart:
+        # A new domain's autostart is off: only turning it on is a change.
+        if node.autostart != (domain.autostart if domain is not None else False):
             actions.append(SetAutostart(node.name, node.autostart))
         starts += _start(node, domain, definition, options)
     actions += starts
