@@ -127,7 +127,9 @@ _TABLE = [
          "An interface's address is not in the site's `network.subnet`, or not in the interface's own "
          "`network` when it names one; a node's `ip` that no interface carries must be in the subnet."),
     Code("E0503", "site checks", "duplicate MAC address",
-         "Two interfaces have the same MAC address, in one site or in any two sites compiled together."),
+         "Two interfaces have the same MAC address: in one site; or in two sites compiled together when one "
+         "of them is written in a file or both guests run on hosts with the same `uri` (derived MACs of "
+         "guests on different sites' hosts may coincide)."),
     Code("E0504", "site checks", "duplicate host name",
          "Two nodes of a site have the same host name (`network.hostname`, or the node's name), "
          "ignoring case."),

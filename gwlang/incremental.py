@@ -34,7 +34,7 @@ from gwlang.eval.values import Declaration
 from gwlang.model.program import Program
 from gwlang.syntax import ast
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 PACKAGE = Path(__file__).resolve().parent
 
 Signature = tuple[int, int, int]        # size, mtime_ns, inode
@@ -46,7 +46,7 @@ class SiteRecord:
     fingerprint: str
     files: Mapping[str, Signature]      # paths relative to the output folder
     nodes: int
-    macs: tuple[str, ...]
+    macs: tuple[str, ...]               # `MacEntry.encode()` of each
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from gwlang.diagnostics import Diagnostic, GwError
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.site import emit_site
 from gwlang.eval.values import Declaration
-from gwlang.model.checks import check_across_sites
+from gwlang.model.checks import MacEntry, check_across_sites, mac_entries, macs_clash
 from gwlang.model.model import SiteModel
 from gwlang.model.program import Program, gw_files, load_program
 
@@ -33,13 +33,13 @@ class CompiledSite:
     """One site's outcome: its artifacts, or None when the last compile's files are kept as they are."""
     name: str
     nodes: int
-    macs: tuple[str, ...]
+    macs: tuple[MacEntry, ...]
     model: SiteModel | None
     artifacts: list[Artifact] | None
 
 
 # Given a site, a compile kept from last time (its node count and MACs), or None to compile it.
-Reuse = Callable[[Declaration], tuple[int, tuple[str, ...]] | None]
+Reuse = Callable[[Declaration], tuple[int, tuple[MacEntry, ...]] | None]
 
 
 def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse | None = None,
@@ -53,7 +53,7 @@ def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse
     evaluated again to report it with its locations.
     """
     problems: list[Diagnostic] = []
-    owners: dict[str, str] = {}            # MAC -> the first site using it
+    users: dict[str, list[tuple[str, MacEntry]]] = {}     # MAC -> the sites using it so far
     clashing: dict[str, Declaration] = {}
     by_name = {site.name: site for site in sites}
     for site in sites:
@@ -66,26 +66,21 @@ def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse
             except GwError as failure:
                 problems.extend(failure.diagnostics)
                 continue
-            compiled = CompiledSite(site.name, len(model.nodes), site_macs(model),
+            compiled = CompiledSite(site.name, len(model.nodes), mac_entries(model),
                                     model if keep_models else None, artifacts)
-        for mac in compiled.macs:
-            first = owners.setdefault(mac, site.name)
-            if first != site.name:
-                clashing[first] = by_name[first]
-                clashing[site.name] = site
+        for entry in compiled.macs:
+            others = users.setdefault(entry.mac, [])
+            for other_site, other in others:
+                if other_site != site.name and macs_clash(entry, other):
+                    clashing[other_site] = by_name[other_site]
+                    clashing[site.name] = site
+            others.append((site.name, entry))
         if not problems and not clashing:
             yield compiled
     if clashing:
         problems.extend(check_across_sites([program.site_model(site) for site in clashing.values()]))
     if problems:
         raise GwError(problems)
-
-
-def site_macs(model: SiteModel) -> tuple[str, ...]:
-    """Every MAC of the site's interfaces, once each (duplicates inside a site are the site's own check)."""
-    macs = {interface["mac"].canonical for node in model.nodes.values()
-            for interface in node.get("network", "interfaces").values() if interface.get("mac") is not None}
-    return tuple(sorted(macs))
 
 
 def compile_sources(paths: Sequence[Path | str], include: Sequence[str] = (),

@@ -21,6 +21,7 @@ from gwlang.emit.artifact import Artifact
 from gwlang.emit.writer import Difference, TreeWriter, compare
 from gwlang.eval.values import Declaration
 from gwlang.incremental import SiteRecord, load_records, save_records, signatures, site_fingerprint, still_valid
+from gwlang.model.checks import MacEntry
 from gwlang.model.program import Program
 from gwlang.pipeline import CompiledSite, compile_program
 
@@ -134,12 +135,12 @@ class _Cache:
         self.fingerprints: dict[str, str] = {}
         self.made: dict[str, tuple[CompiledSite, list[str] | None]] = {}
 
-    def reuse(self, site: Declaration) -> tuple[int, tuple[str, ...]] | None:
+    def reuse(self, site: Declaration) -> tuple[int, tuple[MacEntry, ...]] | None:
         fingerprint = self.fingerprints[site.name] = site_fingerprint(self.program, site)
         record = self.records.get(site.name)
         if not self.enabled or record is None or not still_valid(self.output, record, fingerprint):
             return None
-        return record.nodes, record.macs
+        return record.nodes, tuple(MacEntry.decode(text) for text in record.macs)
 
     def files_of(self, site: str) -> list[str]:
         return sorted(self.records[site].files)
@@ -155,7 +156,7 @@ class _Cache:
         for name, (site, paths) in self.made.items():
             files = self.records[name].files.keys() if paths is None else paths
             records[name] = SiteRecord(self.fingerprints[name], signatures(self.output, files), site.nodes,
-                                       site.macs)
+                                       tuple(entry.encode() for entry in site.macs))
         save_records(self.output, records)
 
 

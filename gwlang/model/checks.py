@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gwlang.diagnostics import Diagnostic, Label, Span, did_you_mean
@@ -233,15 +233,73 @@ def _text(value: Any) -> str:
 
 # ---------------------------------------------------------------- MAC addresses and host names
 
+@dataclass(frozen=True, slots=True)
+class MacEntry:
+    """One interface's MAC as the check across sites needs it: derived or written, and on which host."""
+    mac: str
+    derived: bool            # from the schema's default (`macFor` of site, node, interface), not written
+    host: str                # the libvirt URI of the guest's host; "" for the machine gwc runs on
+
+    def encode(self) -> str:
+        return f"{self.mac} {'derived' if self.derived else 'set'} {self.host}".rstrip()
+
+    @classmethod
+    def decode(cls, text: str) -> MacEntry:
+        mac, _, rest = text.partition(" ")
+        kind, _, host = rest.partition(" ")
+        return cls(mac, kind == "derived", host)
+
+
+def macs_clash(one: MacEntry, other: MacEntry) -> bool:
+    """Whether one MAC used in two different sites is a mistake.
+
+    It is, unless both were derived for guests of different hosts: a derived
+    MAC has 23 bits after Xen's prefix, so among thousands of nodes a few
+    pairs coincide by chance (the birthday bound), and guests of different
+    sites' hosts share no network segment unless the sites do.  A MAC written
+    in a file must be unique everywhere; guests of one host may share a bridge.
+    """
+    return not (one.derived and other.derived and one.host != other.host)
+
+
+def mac_entries(model: SiteModel) -> tuple[MacEntry, ...]:
+    """Every MAC of the site's interfaces, once each (duplicates inside a site are `check_macs`'s)."""
+    entries = {MacEntry(use.value.canonical, bool(use.default_of), _host_uri(model, use.entity)): None
+               for _, use in _macs([model])}
+    return tuple(sorted(entries, key=lambda entry: (entry.mac, entry.derived, entry.host)))
+
+
+def _host_uri(model: SiteModel, node: EntityModel) -> str:
+    host = model.hosts.get(node.get("host"))
+    uri = host.get("uri") if host is not None else None
+    return uri if isinstance(uri, str) else ""
+
+
 def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
-    """Every MAC address is used once across all the sites compiled together."""
+    """Every MAC address is used once in a site, and across sites wherever `macs_clash` says it matters."""
     for group in _groups(_macs(models)):
+        entries = {id(use): _mac_entry(models, use) for use in group}
+        clashing = [use for use in group if any(
+            other is not use and (other.site == use.site or macs_clash(entries[id(use)], entries[id(other)]))
+            for other in group)]
+        if len(clashing) < 2:
+            continue
+        derived = all(use.default_of for use in clashing)
+        # A derived MAC comes from the schema's default, written nowhere: point at each node instead.
+        clashing = [replace(use, span=use.entity.declared_at) if use.default_of else use for use in clashing]
         yield _conflict(
-            "E0503", "MAC address", group,
-            note="MAC addresses must be unique across every site compiled together: DHCP, the install server "
-                 "and copied images tell machines apart by MAC",
-            help="remove the explicit `mac` so that it is derived from the site, node and interface names, "
-                 "or choose another one")
+            "E0503", "MAC address", clashing,
+            note="MAC addresses must be unique in a site, and across the sites compiled together when written "
+                 "in a file or used by guests of one host: DHCP, the install server and copied images tell "
+                 "machines apart by MAC",
+            help=("derived MACs have 23 bits and rarely coincide: set `mac` on one of these interfaces"
+                  if derived else "remove the explicit `mac` so that it is derived from the site, node and "
+                                  "interface names, or choose another one"))
+
+
+def _mac_entry(models: Sequence[SiteModel], use: _Use) -> MacEntry:
+    model = next(model for model in models if model.name == use.site)
+    return MacEntry(use.value.canonical, bool(use.default_of), _host_uri(model, use.entity))
 
 
 def _macs(models: Sequence[SiteModel]) -> Iterator[tuple[Hashable, _Use]]:
