@@ -6,7 +6,6 @@ same sources into another folder: keeping must never change a byte.
 
 from __future__ import annotations
 
-import filecmp
 import shutil
 from pathlib import Path
 
@@ -14,33 +13,15 @@ import pytest
 
 from gwlang import incremental
 from gwlang.cli import main
+from tests.support.project import SHARED, SITE, make_project, same_trees
 
 ROOT = Path(__file__).resolve().parent.parent
-
-SHARED = """import <grid/roles.gw>;
-profile lab-wn extends wn { vm.memory = 1GiB; }
-"""
-
-SITE = """import <grid/gateway.gw>;
-import "./shared.gw";
-site {name} extends gateway {{
-  domain = "{name}.example.org";
-  network.subnet = 10.{index}.0.0/24;
-  network.gateway = 10.{index}.0.1;
-  host gw {{ memory = 64GiB; cpus = 16; }}
-  node wn[03..04] : lab-wn {{ host = gw; ip = hostIn site.network.subnet (20 + index); }}
-}}
-"""
 
 
 @pytest.fixture
 def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Three sites sharing a profile module, in a project folder that is the working directory."""
-    project = tmp_path / "project"
-    (project / "sites").mkdir(parents=True)
-    (project / "sites" / "shared.gw").write_text(SHARED)
-    for index, name in enumerate(["alpha", "beta", "gamma"], start=1):
-        (project / "sites" / f"{name}.gw").write_text(SITE.format(name=name, index=index))
+    project = make_project(tmp_path / "project")
     monkeypatch.chdir(project)
     return project
 
@@ -49,22 +30,6 @@ def compile_(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, 
     code = main(["compile", "sites", *arguments])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def same_trees(left: Path, right: Path) -> list[str]:
-    """Paths that differ between two output folders (content or presence)."""
-    differences: list[str] = []
-
-    def walk(comparison: filecmp.dircmp[str], prefix: str) -> None:
-        differences.extend(prefix + name for name in comparison.left_only + comparison.right_only)
-        _, mismatch, errors = filecmp.cmpfiles(comparison.left, comparison.right, comparison.common_files,
-                                               shallow=False)
-        differences.extend(prefix + name for name in mismatch + errors)
-        for name, sub in comparison.subdirs.items():
-            walk(sub, f"{prefix}{name}/")
-
-    walk(filecmp.dircmp(left, right), "")
-    return sorted(differences)
 
 
 def full_compile_matches(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,3 +121,26 @@ def test_one_site_compiles_alone_and_leaves_the_others(sources: Path, capsys: py
     assert (sources / "generated/alpha/manifest.json").exists()
     assert (sources / "generated/gamma/manifest.json").exists()
     full_compile_matches(sources, capsys)
+
+
+def test_derived_macs_that_coincide_by_chance_clash_only_on_one_host(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two sites' derived MACs coincide (a 23-bit chance): fine on different hosts, a clash once they share one.
+
+    The second compile keeps `alpha` from its record, so the clash is found
+    from the recorded MAC entries (derived, host URI) and then located.
+    """
+    case = (ROOT / "tests/cases/checks/derived-mac-chance-across-hosts.gw").read_text()
+    alpha, _, beta = case.partition("\nsite beta")
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "alpha.gw").write_text(alpha)
+    (tmp_path / "sites" / "beta.gw").write_text("import <grid/roles.gw>;\nsite beta" + beta)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = compile_(capsys)
+    assert code == 0 and "2 sites, 2 nodes" in out, err
+    beta_file = tmp_path / "sites" / "beta.gw"
+    beta_file.write_text(beta_file.read_text().replace("gw.beta.example.org", "gw.alpha.example.org"))
+    code, out, err = compile_(capsys)
+    assert code == 1, out
+    assert "error[E0503]: MAC address `00:16:3e:36:96:70`" in err and "sites/alpha.gw:11:8" in err, err
+    assert "set `mac` on one of these interfaces" in err

@@ -111,13 +111,12 @@ class TreeWriter:
         if not self.summary.written and not self.summary.removed and self.output.is_dir():
             shutil.rmtree(self.staging, ignore_errors=True)
             return self.summary
+        changed = {path.split("/", 1)[0] for path in (*self.summary.written, *self.summary.removed)}
+        if len(changed) == 1 and self.output.is_dir() and self._swap_folder(changed.pop()):
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return self.summary
         # Unchanged files join the new tree only now: a compile that changes nothing links nothing.
-        for relative in self.summary.unchanged:
-            target = self.staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(self.output / relative, target)
-        for relative in _foreign(self.output, self.owned | self.produced):
-            _carry(self.output / relative, self.staging / relative)
+        self._link_into_staging("")
         if not self.output.exists():
             self.output.parent.mkdir(parents=True, exist_ok=True)
             os.rename(self.staging, self.output)
@@ -125,6 +124,35 @@ class TreeWriter:
             self._replace_one_by_one()
         shutil.rmtree(self.staging, ignore_errors=True)
         return self.summary
+
+    def _swap_folder(self, site: str) -> bool:
+        """Everything changed in one site's folder: swap that folder alone, not the whole tree.
+
+        One edited site among a thousand then links its own files, not every
+        file of every site.  The exchange of one folder is as atomic as that
+        of the tree.
+        """
+        old, new = self.output / site, self.staging / site
+        if old.is_symlink() or (old.exists() and not old.is_dir()):
+            return False
+        self._link_into_staging(site)
+        if not old.exists():
+            os.rename(new, old)
+            return True
+        if not _exchange(new, old):
+            self._replace_one_by_one()
+        return True
+
+    def _link_into_staging(self, under: str) -> None:
+        """The old tree's unchanged and foreign files (those under the folder `under`, "" for all) into staging."""
+        prefix = f"{under}/" if under else ""
+        for relative in self.summary.unchanged:
+            if relative.startswith(prefix):
+                target = self.staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(self.output / relative, target)
+        for relative in _foreign(self.output, self.owned | self.produced, under):
+            _carry(self.output / relative, self.staging / relative)
 
     def abandon(self) -> None:
         """A failed compile: the output folder is left exactly as it was."""
@@ -200,11 +228,12 @@ def _safe_relative(path: str) -> str:
     return path
 
 
-def _foreign(output: Path, ours: set[str]) -> Iterator[str]:
-    """Everything in the old tree that gwc neither owned nor produces now."""
-    if not output.is_dir():
+def _foreign(output: Path, ours: set[str], under: str = "") -> Iterator[str]:
+    """Everything in the old tree (or its folder `under`) that gwc neither owned nor produces now."""
+    top = output / under if under else output
+    if not top.is_dir() or top.is_symlink():
         return
-    for root, directories, files in os.walk(output):
+    for root, directories, files in os.walk(top):
         for name in sorted(files) + [d for d in sorted(directories) if os.path.islink(os.path.join(root, d))]:
             relative = os.path.relpath(os.path.join(root, name), output).replace(os.sep, "/")
             if relative not in ours:

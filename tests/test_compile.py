@@ -1,0 +1,238 @@
+"""`gwc compile` and its output folder: only what changed is rewritten, nothing else is touched, never half-done.
+
+The project is three small sites (`tests/support/project.py`) compiled with
+`--no-cache`, so that every compile produces every file and the writer
+alone decides what to rewrite (the records of `incremental.py` are tested
+in test_incremental.py).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gwlang.cli import main
+from gwlang.emit import writer
+from tests.support.project import edit_site, make_project, tree
+
+MOVE_ALPHA = ("(20 + index)", "(30 + index)")       # alpha's workers move to other addresses
+MOVE_BETA = ("(20 + index)", "(40 + index)")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = make_project(tmp_path / "project")
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def compile_(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = main(["compile", "sites", "--no-cache", *arguments])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def stats(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file's inode and modification time: what tells a rewritten file from a kept one."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def leftovers(project: Path) -> list[str]:
+    return sorted(p.name for p in project.iterdir() if p.name.startswith(writer.STAGING_PREFIX))
+
+
+def test_a_second_compile_rewrites_only_the_files_whose_content_changed(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    before, contents = stats(project / "generated"), tree(project / "generated")
+    edit_site(project, "alpha", *MOVE_ALPHA)
+    code, out, err = compile_(capsys)
+    assert code == 0, err
+    after, new_contents = stats(project / "generated"), tree(project / "generated")
+    rewritten = {path for path in after if after[path] != before.get(path)}
+    assert rewritten == {path for path in new_contents if new_contents[path] != contents.get(path)}
+    assert rewritten and all(path.startswith("alpha/") for path in rewritten), rewritten
+    assert f"{len(rewritten)} files written, {len(after) - len(rewritten)} unchanged, 0 removed" in out
+    assert compile_(capsys)[1].count(" 0 files written") == 1
+
+
+def test_files_no_longer_produced_are_removed_and_files_that_are_not_gwcs_are_kept(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    generated = project / "generated"
+    mine = {"NOTES.txt": b"top-level notes\n", "alpha/notes.txt": b"beside gwc's files\n",
+            "gamma/local/keep.me": b"a folder of my own\n"}
+    for relative, data in mine.items():
+        (generated / relative).parent.mkdir(parents=True, exist_ok=True)
+        (generated / relative).write_bytes(data)
+    (generated / "alpha" / "latest").symlink_to("manifest.json")
+    edit_site(project, "alpha", "wn[03..04]", "wn[03..03]")
+    (project / "sites" / "beta.gw").unlink()
+    code, out, err = compile_(capsys)
+    assert code == 0, err
+    files = tree(generated)
+    assert not [path for path in files if "wn04" in path and path.startswith("alpha/")]
+    assert not [path for path in files if path.startswith("beta/")] and not (generated / "beta").exists()
+    assert {relative: files[relative] for relative in mine} == mine
+    assert files["alpha/latest"] == b"-> manifest.json"
+    removed = int(out.split(" removed")[0].rsplit(" ", 1)[-1])
+    assert removed > 10, out
+
+
+def test_a_failed_compile_leaves_the_folder_exactly_as_it_was(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    before = stats(project / "generated"), tree(project / "generated")
+    edit_site(project, "alpha", *MOVE_ALPHA)                              # a good edit...
+    edit_site(project, "beta", "memory = 64GiB;", "memory = 64;")         # ...and a bad one
+    code, _, err = compile_(capsys)
+    assert code == 1 and "error[E0401]" in err and "sites/beta.gw:7:" in err, err
+    assert (stats(project / "generated"), tree(project / "generated")) == before
+    assert leftovers(project) == []
+
+
+def test_check_lists_what_differs_and_fails(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    assert compile_(capsys, "--check")[0] == 0
+    edit_site(project, "alpha", *MOVE_ALPHA)
+    (project / "generated" / "gamma" / "graph.dot").unlink()
+    (project / "sites" / "beta.gw").unlink()
+    before = tree(project / "generated")
+    code, _, err = compile_(capsys, "--check")
+    assert code == 1
+    lines = [line.split() for line in err.splitlines() if re.fullmatch(r"  (changed|missing|extra) +\S+", line)]
+    statuses = {status for status, _ in lines}
+    assert statuses == {"changed", "missing", "extra"}, err
+    assert ["missing", "gamma/graph.dot"] in lines
+    assert all(path.startswith("alpha/") for status, path in lines if status == "changed")
+    assert all(path.startswith("beta/") for status, path in lines if status == "extra")
+    assert "run `gwc compile` to update them" in err
+    assert tree(project / "generated") == before                      # --check writes nothing
+    assert compile_(capsys)[0] == 0 and compile_(capsys, "--check")[0] == 0
+
+
+def test_one_edited_site_swaps_its_own_folder_and_two_swap_the_tree(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    generated = project / "generated"
+    (generated / "alpha" / "notes.txt").write_text("mine\n")
+    inode = {name: (generated / name).stat().st_ino for name in ("", "alpha", "beta", "gamma")}
+    edit_site(project, "alpha", *MOVE_ALPHA)
+    assert compile_(capsys)[0] == 0
+    now = {name: (generated / name).stat().st_ino for name in inode}
+    assert now[""] == inode[""] and now["beta"] == inode["beta"] and now["gamma"] == inode["gamma"]
+    assert now["alpha"] != inode["alpha"]
+    assert (generated / "alpha" / "notes.txt").read_text() == "mine\n"
+    edit_site(project, "alpha", MOVE_ALPHA[1], MOVE_ALPHA[0])
+    edit_site(project, "beta", *MOVE_BETA)
+    assert compile_(capsys)[0] == 0
+    assert generated.stat().st_ino != now[""]
+    assert (generated / "alpha" / "notes.txt").read_text() == "mine\n"
+    assert compile_(capsys, "-o", "fresh")[0] == 0
+    fresh = tree(project / "fresh")
+    assert {path: data for path, data in tree(generated).items() if path != "alpha/notes.txt"} == fresh
+    assert leftovers(project) == []
+
+
+class _Killed(BaseException):
+    """A kill, as far as the writer can tell: nothing after it runs, nothing cleans up."""
+
+
+def _kill_at(step: int, counter: list[int]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*arguments: Any, **keywords: Any) -> Any:
+            counter[0] += 1
+            if counter[0] == step:
+                raise _Killed()
+            return function(*arguments, **keywords)
+        return counted
+    return wrap
+
+
+@pytest.mark.parametrize("edited", [("alpha",), ("alpha", "beta")], ids=["one site", "two sites"])
+def test_a_compile_stopped_at_any_step_leaves_the_old_folder_or_the_new_one(
+        project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        edited: tuple[str, ...]) -> None:
+    """Every file operation of the writer, in turn, is where the compile dies; then a compile finishes it."""
+    assert compile_(capsys)[0] == 0
+    old = tree(project / "generated")
+    for name in edited:
+        edit_site(project, name, *(MOVE_ALPHA if name == "alpha" else MOVE_BETA))
+    assert compile_(capsys, "-o", "new")[0] == 0
+    new = tree(project / "new")
+    saved = project / "saved"
+    shutil.copytree(project / "generated", saved, symlinks=True)
+    operations = ("link", "rename", "replace", "mkdir", "chmod")
+    with monkeypatch.context() as patch:
+        counter = [0]
+        for name in operations:
+            patch.setattr(writer.os, name, _kill_at(-1, counter)(getattr(os, name)))
+        patch.setattr(writer, "_exchange", _kill_at(-1, counter)(writer._exchange))
+        assert compile_(capsys)[0] == 0
+        steps = counter[0]
+    assert steps > 20
+    outcomes = []
+    for step in sorted({1, 2, steps - 2, steps - 1, steps, *random.Random(steps).sample(range(3, steps), 12)}):
+        shutil.rmtree(project / "generated")
+        shutil.copytree(saved, project / "generated", symlinks=True)
+        with monkeypatch.context() as patch:
+            counter = [0]
+            for name in operations:
+                patch.setattr(writer.os, name, _kill_at(step, counter)(getattr(os, name)))
+            patch.setattr(writer, "_exchange", _kill_at(step, counter)(writer._exchange))
+            with pytest.raises(_Killed):
+                main(["compile", "sites", "--no-cache"])
+        capsys.readouterr()
+        state = tree(project / "generated")
+        assert state in (old, new), f"killed at step {step} of {steps}: neither the old folder nor the new one"
+        outcomes.append(state == new)
+        assert compile_(capsys)[0] == 0 and tree(project / "generated") == new
+        assert leftovers(project) == []                  # the dead compile's staging tree is cleaned up
+    assert outcomes[0] is False and outcomes[-1] is True, outcomes
+
+
+def test_a_compile_killed_by_a_signal_leaves_the_old_folder_or_the_new_one(project: Path) -> None:
+    """The same with real SIGKILLs of a `gwc compile` process, at moments spread over its run."""
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "gwlang", "compile", "sites", "--no-cache"]
+
+    def run() -> float:
+        started = time.monotonic()
+        subprocess.run(command, env=environment, check=True, capture_output=True)
+        return time.monotonic() - started
+
+    run()
+    old = tree(project / "generated")
+    saved = project / "saved"
+    shutil.copytree(project / "generated", saved, symlinks=True)
+    edit_site(project, "alpha", *MOVE_ALPHA)
+    edit_site(project, "beta", *MOVE_BETA)
+    duration = run()
+    new = tree(project / "generated")
+    for delay in _spread(duration):
+        shutil.rmtree(project / "generated")
+        shutil.copytree(saved, project / "generated", symlinks=True)
+        process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert tree(project / "generated") in (old, new), f"killed after {delay:.2f} s of {duration:.2f} s"
+    run()
+    assert tree(project / "generated") == new and leftovers(project) == []
+
+
+def _spread(duration: float) -> Iterator[float]:
+    """Moments over the run, most of them near its end, where the writer works."""
+    yield from (duration * fraction for fraction in (0.3, 0.6, 0.8, 0.9, 0.95, 1.0, 1.05))
