@@ -71,3 +71,23 @@ def test_explain_unknown_path() -> None:
     done = gwc("explain", "sites/tcd.gw", "tcd.ce.vm.memroy")
     assert done.returncode == 1
     assert "has no attribute `vm.memroy`" in done.stderr
+
+
+def test_explain_a_quoted_key_and_the_map_that_holds_it() -> None:
+    site = "tests/cases/runtime/two-hosts.gw"
+    done = gwc("explain", site, 'lab.wn01.files."etc/motd"')
+    assert done.returncode == 0, done.stderr
+    assert 'lab.wn01.files."etc/motd" = "hello from gwc\\n"' in done.stdout
+    assert "overridden" in done.stdout and "two-hosts.gw:52:5 (node `wn01` in site `lab`)" in done.stdout
+    done = gwc("explain", site, "lab.wn01.files")
+    assert done.returncode == 0, done.stderr
+    inside = next(line for line in done.stdout.splitlines() if line.strip().startswith('"etc/motd"'))
+    assert "two-hosts.gw:52:5" in inside, done.stdout
+
+
+def test_explain_a_malformed_path_is_a_diagnostic() -> None:
+    for target, wording in (('lab.wn01.files."etc/motd', "quoting a key that is not a name"),
+                            ("lab.wn01.", "ends with `.`"), ('lab.wn01.files.x"y"', "expected `.` after `x`")):
+        done = gwc("explain", "tests/cases/runtime/two-hosts.gw", target)
+        assert done.returncode == 1 and "error[E0313]" in done.stderr and wording in done.stderr, done.stderr
+        assert "internal error" not in done.stderr

@@ -79,10 +79,10 @@ def command_show(arguments: argparse.Namespace) -> str:
 
 
 def command_explain(arguments: argparse.Namespace) -> str:
-    from gwlang.model.explain import explain, find_target
-    parts = arguments.target.split(".")
+    from gwlang.model.explain import explain, find_target, split_path
 
     def run(program: Program) -> str:
+        parts = split_path(arguments.target)
         site = pick_site(program, parts[0])
         entities = program.entities(site)
         return explain(find_target(entities, parts[1:]))

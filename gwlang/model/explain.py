@@ -8,11 +8,13 @@ removed the others.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from gwlang.diagnostics import GwError, error
-from gwlang.eval.printer import Collector, to_gw
+from gwlang.eval.printer import Collector, attribute_key, to_gw
 from gwlang.model.merge import Definition, Entity, PathRecord
 from gwlang.model.sites import SiteEntities
 
@@ -22,6 +24,35 @@ class Target:
     site: str
     entity: Entity
     path: tuple[str, ...]
+
+
+# One segment of a dotted path: a name, or a quoted key (`files."etc/motd"`).
+_SEGMENT = re.compile(r'"(?:[^"\\]|\\.)*"|[^."]+')
+
+
+def split_path(dotted: str) -> list[str]:
+    """`tcd.ce.files."etc/motd"` -> ["tcd", "ce", "files", "etc/motd"], as the language writes paths."""
+    parts: list[str] = []
+    position = 0
+    while True:
+        if position == len(dotted):
+            raise error("E0313", f"`{dotted}` is not a path: it is empty or ends with `.`", None)
+        segment = _SEGMENT.match(dotted, position)
+        if segment is None:
+            raise error("E0313", f"`{dotted}` is not a path: write names joined by `.`, quoting a key that "
+                                 f"is not a name (`files.\"etc/motd\"`)", None)
+        text = segment.group()
+        parts.append(json.loads(text) if text.startswith('"') else text)
+        position = segment.end()
+        if position == len(dotted):
+            return parts
+        if dotted[position] != ".":
+            raise error("E0313", f"`{dotted}` is not a path: expected `.` after `{text}`", None)
+        position += 1
+
+
+def dotted(path: tuple[str, ...]) -> str:
+    return ".".join(attribute_key(name) for name in path)
 
 
 def find_target(entities: SiteEntities, dotted: list[str]) -> Target:
@@ -49,24 +80,37 @@ def explain(target: Target) -> str:
     for depth, name in enumerate(target.path):
         current = evaluator.force(value)
         if type(current).__name__ != "AttrSet" or name not in current.attrs:
-            shown = ".".join(target.path[: depth + 1])
+            shown = dotted(target.path[: depth + 1])
             raise error("E0313", f"{entity.title} has no attribute `{shown}`", None)
         value = current.attrs[name]
     shown_value = to_gw(evaluator, value, Collector())
     owner = (target.site,) if entity.kind == "site" else (target.site, entity.name)
-    title = ".".join((*owner, *target.path))
-    lines = [f"{entity.title}: {'.'.join(target.path) or '(all attributes)'}", "",
+    title = dotted((*owner, *target.path))
+    lines = [f"{entity.title}: {dotted(target.path) or '(all attributes)'}", "",
              f"  {title} = {_indent(shown_value)}", ""]
     record = entity.provenance.get(target.path)
-    if record is None:
-        lines.append("  set by the declaration" if target.path in (("name",), ("index",))
-                     else "  (no definitions: see the attributes inside it)")
+    if record is None or not record.steps:
+        lines.extend(["  set by the declaration"] if target.path in (("name",), ("index",))
+                     else _inside(entity, target.path))
     else:
         lines.extend(_steps(entity, record))
         if record.elements is not None:
             lines.extend(_elements(entity, record))
     lines += ["", "  profiles, most general first: " + " -> ".join(b.label for b in entity.bodies)]
     return "\n".join(lines)
+
+
+def _inside(entity: Entity, path: tuple[str, ...]) -> list[str]:
+    """A value defined piece by piece: the paths inside it that definitions set, and the last of each."""
+    inside = sorted((record.path, record.steps[-1][1]) for record in entity.provenance.values()
+                    if record.path[: len(path)] == path and len(record.path) > len(path) and record.steps)
+    if not inside:
+        return ["  (no definitions: its value is its schema's default)"]
+    lines = ["  no definition of its own; set inside it (explain each for its steps):"]
+    for inner, definition in inside:
+        where = _where(definition) if definition is not None else "(the default)"
+        lines.append(f"    {dotted(inner[len(path):]):<28} {where}")
+    return lines
 
 
 def _steps(entity: Entity, record: PathRecord) -> list[str]:
