@@ -31,7 +31,9 @@ site {prefix}{index} extends gateway {{
   network.gateway = {net}.1;
   network.dns = [ {net}.2 ];
   host gw {{ memory = 64TiB; cpus = 64; uri = "xen+ssh://root@gw.{prefix}{index}.example.org/system"; }}
-  node wn[{first:03d}..{last:03d}] : wn {{ host = gw; ip = hostIn site.network.subnet (20 + index); after = [ ce ];{mac} }}
+  node wn[{first:03d}..{last:03d}] : wn {{
+    host = gw; ip = hostIn site.network.subnet (20 + index); after = [ ce ];{mac}
+  }}
 }}
 """
 # One site of thousands of nodes plans its MACs: derived ones (23 bits) would coincide by chance there.
