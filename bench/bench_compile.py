@@ -69,7 +69,8 @@ def measure(sites: int, workers: int) -> tuple[str, int, float, float, float]:
 
 
 def measure_cli(sites: int, workers: int) -> list[tuple[str, float, str]]:
-    """`gwc compile` into a folder three times: from nothing, with nothing changed, after a one-site edit."""
+    """`gwc compile` into a folder: from nothing in one process, then in one per core, with nothing changed,
+    and after a one-site edit."""
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -79,14 +80,15 @@ def measure_cli(sites: int, workers: int) -> list[tuple[str, float, str]]:
         previous = Path.cwd()
         os.chdir(folder)
         try:
-            for label in ("first compile", "nothing changed", "one site edited"):
+            for label, options in (("from nothing, -j 1", ["-o", "one", "-j", "1"]), ("from nothing", []),
+                                   ("nothing changed", []), ("one site edited", [])):
                 if label == "one site edited":
                     edited = folder / "sites" / "site0.gw"
                     edited.write_text(edited.read_text().replace("(20 + index)", "(21 + index)"))
                 output = io.StringIO()
                 started = time.perf_counter()
                 with contextlib.redirect_stdout(output):
-                    code = gwc(["compile", "sites", "-o", "out"])
+                    code = gwc(["compile", "sites", "-o", "out", *options])
                 elapsed = time.perf_counter() - started
                 rows.append((label, elapsed, output.getvalue().strip() if code == 0 else f"failed ({code})"))
         finally:
@@ -107,7 +109,7 @@ def main() -> None:
     sites = int(100 * arguments.scale)
     print(f"\ngwc compile of {sites} sites x 10 nodes into a folder (writing included):")
     for label, elapsed, summary in run_deep(lambda: measure_cli(sites, 4)):
-        print(f"  {label:<16} {elapsed:>6.2f} s   {summary}")
+        print(f"  {label:<18} {elapsed:>6.2f} s   {summary}")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ compile through `compile_sources`; `gwc compile` adds only the writing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gwlang import parallel
 from gwlang.diagnostics import Diagnostic, GwError
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.site import emit_site
@@ -43,44 +44,76 @@ Reuse = Callable[[Declaration], tuple[int, tuple[MacEntry, ...]] | None]
 
 
 def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse | None = None,
-                    keep_models: bool = False) -> Iterator[CompiledSite]:
+                    keep_models: bool = False, jobs: int = 1) -> Generator[CompiledSite, None, None]:
     """Each site in turn; problems are gathered across sites and raised at the end.
 
     Artifacts stop flowing after the first failing site (nothing will be
     written), but the remaining sites are still compiled so that one run
     reports every mistake.  Memory follows one site: only each site's MACs
     are kept for the check across sites, and the sites that share one are
-    evaluated again to report it with its locations.
+    evaluated again to report it with its locations.  With `jobs` above one,
+    sites are compiled in that many worker processes (`parallel.py`) and
+    come out in the same order.
     """
     problems: list[Diagnostic] = []
     users: dict[str, list[tuple[str, MacEntry]]] = {}     # MAC -> the sites using it so far
     clashing: dict[str, Declaration] = {}
     by_name = {site.name: site for site in sites}
-    for site in sites:
-        kept = reuse(site) if reuse is not None else None
-        if kept is not None:
-            compiled = CompiledSite(site.name, kept[0], kept[1], None, None)
-        else:
-            try:
-                model, artifacts = compile_site(program, site)
-            except GwError as failure:
-                problems.extend(failure.diagnostics)
+    outcomes = _outcomes(program, sites, reuse, keep_models, jobs)
+    try:
+        for site, outcome in outcomes:
+            if isinstance(outcome, list):
+                problems.extend(outcome)
                 continue
-            compiled = CompiledSite(site.name, len(model.nodes), mac_entries(model),
-                                    model if keep_models else None, artifacts)
-        for entry in compiled.macs:
-            others = users.setdefault(entry.mac, [])
-            for other_site, other in others:
-                if other_site != site.name and macs_clash(entry, other):
-                    clashing[other_site] = by_name[other_site]
-                    clashing[site.name] = site
-            others.append((site.name, entry))
-        if not problems and not clashing:
-            yield compiled
+            for entry in outcome.macs:
+                others = users.setdefault(entry.mac, [])
+                for other_site, other in others:
+                    if other_site != site.name and macs_clash(entry, other):
+                        clashing[other_site] = by_name[other_site]
+                        clashing[site.name] = site
+                others.append((site.name, entry))
+            if not problems and not clashing:
+                yield outcome
+    finally:
+        outcomes.close()        # a caller that stops early stops the worker processes now, not at collection
     if clashing:
         problems.extend(check_across_sites([program.site_model(site) for site in clashing.values()]))
     if problems:
         raise GwError(problems)
+
+
+_Outcome = CompiledSite | list[Diagnostic]
+
+
+def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | None, keep_models: bool,
+              jobs: int) -> Generator[tuple[Declaration, _Outcome], None, None]:
+    """Each site's compile, or what was kept of it, in order; the sites to compile shared among `jobs` workers."""
+    kept = {site.name: reuse(site) for site in sites} if reuse is not None else {}
+    todo = [site for site in sites if kept.get(site.name) is None]
+    workers = min(jobs, len(todo))
+    compiled: Iterator[_Outcome]
+    if workers > 1 and not keep_models and parallel.can_fork():
+        compiled = parallel.map_sites(program, todo, _compile_one, workers)
+    else:
+        compiled = (_compile_one(program, site, keep_models) for site in todo)
+    try:
+        for site in sites:
+            previous = kept.get(site.name)
+            if previous is not None:
+                yield site, CompiledSite(site.name, previous[0], previous[1], None, None)
+            else:
+                yield site, next(compiled)
+    finally:
+        if isinstance(compiled, Generator):
+            compiled.close()
+
+
+def _compile_one(program: Program, site: Declaration, keep_model: bool = False) -> _Outcome:
+    try:
+        model, artifacts = compile_site(program, site)
+    except GwError as failure:
+        return list(failure.diagnostics)
+    return CompiledSite(site.name, len(model.nodes), mac_entries(model), model if keep_model else None, artifacts)
 
 
 def compile_sources(paths: Sequence[Path | str], include: Sequence[str] = (),

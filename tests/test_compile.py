@@ -165,7 +165,10 @@ def _kill_at(step: int, counter: list[int]) -> Callable[[Callable[..., Any]], Ca
 def test_a_compile_stopped_at_any_step_leaves_the_old_folder_or_the_new_one(
         project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         edited: tuple[str, ...]) -> None:
-    """Every file operation of the writer, in turn, is where the compile dies; then a compile finishes it."""
+    """Sampled file operations of the writer are where the compile dies; then a compile finishes it.
+
+    (`os` is patched for the whole process, so the compile runs in one.)
+    """
     assert compile_(capsys)[0] == 0
     old = tree(project / "generated")
     for name in edited:
@@ -180,7 +183,7 @@ def test_a_compile_stopped_at_any_step_leaves_the_old_folder_or_the_new_one(
         for name in operations:
             patch.setattr(writer.os, name, _kill_at(-1, counter)(getattr(os, name)))
         patch.setattr(writer, "_exchange", _kill_at(-1, counter)(writer._exchange))
-        assert compile_(capsys)[0] == 0
+        assert compile_(capsys, "-j", "1")[0] == 0           # one process: the steps counted are the writer's
         steps = counter[0]
     assert steps > 20
     outcomes = []
@@ -193,7 +196,7 @@ def test_a_compile_stopped_at_any_step_leaves_the_old_folder_or_the_new_one(
                 patch.setattr(writer.os, name, _kill_at(step, counter)(getattr(os, name)))
             patch.setattr(writer, "_exchange", _kill_at(step, counter)(writer._exchange))
             with pytest.raises(_Killed):
-                main(["compile", "sites", "--no-cache"])
+                main(["compile", "sites", "--no-cache", "-j", "1"])
         capsys.readouterr()
         state = tree(project / "generated")
         assert state in (old, new), f"killed at step {step} of {steps}: neither the old folder nor the new one"
@@ -236,3 +239,43 @@ def test_a_compile_killed_by_a_signal_leaves_the_old_folder_or_the_new_one(proje
 def _spread(duration: float) -> Iterator[float]:
     """Moments over the run, most of them near its end, where the writer works."""
     yield from (duration * fraction for fraction in (0.3, 0.6, 0.8, 0.9, 0.95, 1.0, 1.05))
+
+
+def test_worker_processes_give_the_same_folder_and_the_same_diagnostics_as_one_process(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys, "-o", "one", "-j", "1")[0] == 0
+    code, out, err = compile_(capsys, "-o", "three", "-j", "3")
+    assert code == 0, err
+    assert tree(project / "one") == tree(project / "three") and "3 sites, 24 nodes" in out
+    edit_site(project, "beta", "memory = 64GiB;", "memory = 64;")
+    edit_site(project, "gamma", "cpus = 16;", "cpus = 16; colour = 1;")
+    one, three = compile_(capsys, "-o", "one", "-j", "1"), compile_(capsys, "-o", "three", "-j", "3")
+    assert one[0] == three[0] == 1 and one[2] == three[2]
+    assert "sites/beta.gw:7:" in one[2] and "sites/gamma.gw:7:" in one[2] and "E0404" in one[2]
+    assert tree(project / "one") == tree(project / "three")          # both left as they were
+
+
+def test_a_mac_clash_across_sites_is_found_with_worker_processes(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ("  node extra : lab-wn { host = gw; ip = hostIn site.network.subnet 40; "
+             "network.interfaces.eth0.mac = 00:16:3e:00:00:2a; }\n}")
+    for name in ("alpha", "gamma"):
+        edit_site(project, name, "\n}", "\n" + extra)
+    code, _, err = compile_(capsys, "-j", "2")
+    assert code == 1 and err.count("error[E0503]") == 1, err
+    assert "node `extra` of site `alpha` and interface `eth0` of node `extra` of site `gamma`" in err, err
+    assert not (project / "generated").exists()
+
+
+def test_a_compile_stopped_early_stops_its_worker_processes(
+        project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    def stop(self: writer.TreeWriter, artifact: object) -> None:
+        raise _Killed()
+
+    monkeypatch.setattr(writer.TreeWriter, "add", stop)
+    with pytest.raises(_Killed):
+        main(["compile", "sites", "--no-cache", "-j", "2"])
+    assert multiprocessing.active_children() == []
+    assert not (project / "generated").exists() and leftovers(project) == []

@@ -9,6 +9,7 @@ compiled: a failing compile leaves the folder exactly as it was.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import sys
 import time
@@ -23,6 +24,7 @@ from gwlang.eval.values import Declaration
 from gwlang.incremental import SiteRecord, load_records, save_records, signatures, site_fingerprint, still_valid
 from gwlang.model.checks import MacEntry
 from gwlang.model.program import Program
+from gwlang.parallel import available_cores
 from gwlang.pipeline import CompiledSite, compile_program
 
 DEFAULT_OUTPUT = "generated"
@@ -33,6 +35,7 @@ examples:
   gwc compile                          sites/ to generated/
   gwc compile sites/tcd.gw -o out      one file, another folder
   gwc compile --check                  exit 1 and list what differs if generated/ is stale
+  gwc compile -j 1                     one process (default: a worker process per core)
 """
 
 
@@ -53,7 +56,15 @@ def register(commands: argparse._SubParsersAction[Any], common: argparse.Argumen
     parser.add_argument("--no-cache", action="store_true",
                         help="compile every site, even those whose sources did not change since the last compile "
                              "into this folder")
+    parser.add_argument("-j", "--jobs", metavar="N", type=_jobs, default=None,
+                        help="compile up to N sites at once in worker processes (default: one per core)")
     parser.set_defaults(handler=command_compile)
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, 1 or more, not {text!r}")
+    return int(text)
 
 
 def command_compile(arguments: argparse.Namespace) -> str:
@@ -67,7 +78,13 @@ def command_compile(arguments: argparse.Namespace) -> str:
         counts = _Counts()
         # `--check` compiles every site: it is how CI proves the folder, so it trusts no record.
         cache = _Cache(output, program, sites, enabled=not arguments.no_cache and not arguments.check)
-        compiled = compile_program(program, sites, reuse=cache.reuse if cache.enabled else None)
+        jobs = arguments.jobs or available_cores()
+        compiled = compile_program(program, sites, reuse=cache.reuse if cache.enabled else None, jobs=jobs)
+        with contextlib.closing(compiled):       # an early stop ends the worker processes at once
+            return write_or_check(compiled, sites, only, counts, cache)
+
+    def write_or_check(compiled: Iterator[CompiledSite], sites: list[Declaration], only: set[str] | None,
+                       counts: _Counts, cache: _Cache) -> str:
         if arguments.check:
             differences = compare(output, _artifacts(compiled, len(sites), counts, progress, cache=None), only)
             if differences:
