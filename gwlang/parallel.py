@@ -21,8 +21,9 @@ from gwlang.model.program import Program
 
 Outcome = TypeVar("Outcome")
 
-# The program and the function the forked workers run; set just before the fork.
+# What the forked workers inherit, set just before the fork: the program, its sites, the function to run.
 _program: Program | None = None
+_sites: Sequence[Declaration] = ()
 _work: Callable[[Program, Declaration], object] | None = None
 
 
@@ -40,18 +41,18 @@ def can_fork() -> bool:
 def map_sites(program: Program, sites: Sequence[Declaration], work: Callable[[Program, Declaration], Outcome],
               jobs: int) -> Iterator[Outcome]:
     """`work(program, site)` for each site, in `jobs` forked processes, yielded in the order of `sites`."""
-    global _program, _work
-    _program, _work = program, work
+    global _program, _sites, _work
+    _program, _sites, _work = program, sites, work
     context = multiprocessing.get_context("fork")
     try:
         with context.Pool(processes=jobs) as pool:
-            yield from pool.imap(_run, [site.name for site in sites], chunksize=1)
+            yield from pool.imap(_run, range(len(sites)), chunksize=1)
     finally:
-        _program = _work = None
+        _program, _sites, _work = None, (), None
 
 
-def _run(name: str) -> object:
+def _run(index: int) -> object:
+    """In a worker: one site, by its place in the inherited list (a site's declaration is not sent)."""
     assert _program is not None and _work is not None
-    program, work = _program, _work
-    site = next(site for site in program.sites() if site.name == name)
+    program, site, work = _program, _sites[index], _work
     return run_deep(lambda: work(program, site))
