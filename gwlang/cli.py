@@ -118,12 +118,15 @@ def run_site_command(arguments: argparse.Namespace) -> int:
     """Run a site-level command with a deep stack; its text goes to stdout."""
     from gwlang.commands.compile import CheckFailed
     from gwlang.commands.runtime import RuntimeFailed
-    from gwlang.commands.sites import CommandFailed
+    from gwlang.commands.sites import CommandAborted, CommandFailed
     handler: Callable[[argparse.Namespace], str] = arguments.handler
     try:
         text = run_deep(lambda: handler(arguments))
     except CommandFailed as failed:
         report(failed.failure.diagnostics, arguments)
+        return EXIT_ERRORS
+    except CommandAborted as aborted:
+        print(f"gwc: error: {aborted}", file=sys.stderr)
         return EXIT_ERRORS
     except CheckFailed:
         return EXIT_ERRORS

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar, cast
 
 from gwlang.eval.evaluator import run_deep
 from gwlang.eval.values import Declaration
@@ -40,14 +42,26 @@ def can_fork() -> bool:
 
 def map_sites(program: Program, sites: Sequence[Declaration], work: Callable[[Program, Declaration], Outcome],
               jobs: int) -> Iterator[Outcome]:
-    """`work(program, site)` for each site, in `jobs` forked processes, yielded in the order of `sites`."""
+    """`work(program, site)` for each site, in `jobs` forked processes, yielded in the order of `sites`.
+
+    At most two sites per worker are in flight, so finished sites do not
+    pile up in memory while the caller writes.  A worker that dies (killed,
+    out of memory) fails the compile with `BrokenProcessPool` instead of
+    leaving it waiting for a site that will never come.
+    """
     global _program, _sites, _work
     _program, _sites, _work = program, sites, work
-    context = multiprocessing.get_context("fork")
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
     try:
-        with context.Pool(processes=jobs) as pool:
-            yield from pool.imap(_run, range(len(sites)), chunksize=1)
+        pending: deque[Future[object]] = deque()
+        following = 0
+        while following < len(sites) or pending:
+            while following < len(sites) and len(pending) < 2 * jobs:
+                pending.append(executor.submit(_run, following))
+                following += 1
+            yield cast(Outcome, pending.popleft().result())
     finally:
+        executor.shutdown(wait=True, cancel_futures=True)
         _program, _sites, _work = None, (), None
 
 

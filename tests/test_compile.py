@@ -279,3 +279,32 @@ def test_a_compile_stopped_early_stops_its_worker_processes(
         main(["compile", "sites", "--no-cache", "-j", "2"])
     assert multiprocessing.active_children() == []
     assert not (project / "generated").exists() and leftovers(project) == []
+
+
+WORKER_DIES = """
+import os, signal, sys
+from gwlang import pipeline
+from gwlang.cli import main
+compile_one = pipeline._compile_one
+
+def dying(program, site, keep_model=False):
+    if site.name == "beta":
+        os.kill(os.getpid(), signal.SIGKILL)          # as the kernel's OOM killer would
+    return compile_one(program, site, keep_model)
+
+pipeline._compile_one = dying
+sys.exit(main(["compile", "sites", "--no-cache", "-j", "2"]))
+"""
+
+
+def test_a_worker_process_that_dies_fails_the_compile_instead_of_hanging(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    before = tree(project / "generated")
+    edit_site(project, "alpha", *MOVE_ALPHA)
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", WORKER_DIES], env=environment, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("gwc: error: a worker process died") and "`-j 1`" in done.stderr, done.stderr
+    assert tree(project / "generated") == before and leftovers(project) == []

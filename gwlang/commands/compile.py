@@ -14,10 +14,11 @@ import difflib
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from gwlang.commands.sites import add_sources, pick_site, plural, with_program
+from gwlang.commands.sites import CommandAborted, add_sources, pick_site, plural, with_program
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.writer import Difference, TreeWriter, compare
 from gwlang.eval.values import Declaration
@@ -81,7 +82,11 @@ def command_compile(arguments: argparse.Namespace) -> str:
         jobs = arguments.jobs or available_cores()
         compiled = compile_program(program, sites, reuse=cache.reuse if cache.enabled else None, jobs=jobs)
         with contextlib.closing(compiled):       # an early stop ends the worker processes at once
-            return write_or_check(compiled, sites, only, counts, cache)
+            try:
+                return write_or_check(compiled, sites, only, counts, cache)
+            except BrokenProcessPool as broken:
+                raise CommandAborted(f"a worker process died ({broken}); {output}/ is as it was. Is memory short? "
+                                     f"`-j 1` compiles in one process") from broken
 
     def write_or_check(compiled: Iterator[CompiledSite], sites: list[Declaration], only: set[str] | None,
                        counts: _Counts, cache: _Cache) -> str:
@@ -171,8 +176,9 @@ class _Cache:
         """After a successful write: each site's files as they now are (with `--site`, the others stay)."""
         records = {} if every_site else dict(self.records)
         for name, (site, paths) in self.made.items():
-            files = self.records[name].files.keys() if paths is None else paths
-            records[name] = SiteRecord(self.fingerprints[name], signatures(self.output, files), site.nodes,
+            # A kept site's files were just checked against its record, and the writer only links them.
+            files = self.records[name].files if paths is None else signatures(self.output, paths)
+            records[name] = SiteRecord(self.fingerprints[name], files, site.nodes,
                                        tuple(entry.encode() for entry in site.macs))
         save_records(self.output, records)
 

@@ -17,6 +17,10 @@ from gwlang.model.program import Program, gw_files, load_program
 DEFAULT_SOURCES = "sites"
 
 
+class CommandAborted(Exception):
+    """The command stopped for a reason outside the sources (a worker process died); its message says which."""
+
+
 class CommandFailed(Exception):
     """Diagnostics already describe the failure; the command exits 1."""
 
