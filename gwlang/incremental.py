@@ -61,18 +61,19 @@ def compiler_fingerprint() -> str:
 
 
 def site_fingerprint(program: Program, site: Declaration) -> str:
+    index = _index(program)
     digest = hashlib.sha256(f"{RECORD_FORMAT}\0{compiler_fingerprint()}\0{site.name}\0{os.getcwd()}".encode())
     for module in sorted(site_modules(program, site), key=lambda m: str(m.path)):
         digest.update(f"\0{module.path}\0{module.source.name}\0".encode())
-        digest.update(hashlib.sha256(module.source.text.encode("utf-8", "surrogatepass")).digest())
+        digest.update(index.text_digest(module))
     return digest.hexdigest()
 
 
 def site_modules(program: Program, site: Declaration) -> list[LoadedModule]:
     """Every module the site can see: its own, its imports transitively, the prelude and schema modules."""
-    loaded = list(program.session.loader.modules.values())
-    roots = [m for m in program.inputs if _declares(m, site)]
-    roots += [m for m in loaded if any(isinstance(item, ast.SchemaDecl) for item in m.module.items)]
+    index = _index(program)
+    declaring = index.declaring.get(id(site.node))
+    roots = [declaring, *index.schemas] if declaring is not None else list(index.schemas)
     seen: dict[int, LoadedModule] = {}
     pending = list(roots)
     while pending:
@@ -83,8 +84,31 @@ def site_modules(program: Program, site: Declaration) -> list[LoadedModule]:
     return list(seen.values())
 
 
-def _declares(module: LoadedModule, site: Declaration) -> bool:
-    return any(isinstance(item, ast.SiteDecl) and item is site.node for item in module.module.items)
+class _ModuleIndex:
+    """What every site's fingerprint asks of the program, found once: a thousand sites, not a million scans."""
+
+    def __init__(self, program: Program) -> None:
+        self.declaring = {id(item): module for module in program.inputs for item in module.module.items
+                          if isinstance(item, ast.SiteDecl)}
+        self.schemas = [module for module in program.session.loader.modules.values()
+                        if any(isinstance(item, ast.SchemaDecl) for item in module.module.items)]
+        self.digests: dict[int, bytes] = {}
+
+    def text_digest(self, module: LoadedModule) -> bytes:
+        found = self.digests.get(id(module))
+        if found is None:
+            found = self.digests[id(module)] = hashlib.sha256(
+                module.source.text.encode("utf-8", "surrogatepass")).digest()
+        return found
+
+
+_last_index: list[tuple[Program, _ModuleIndex]] = []     # the program of the current compile, and its index
+
+
+def _index(program: Program) -> _ModuleIndex:
+    if not _last_index or _last_index[0][0] is not program:
+        _last_index[:] = [(program, _ModuleIndex(program))]
+    return _last_index[0][1]
 
 
 # ---------------------------------------------------------------- the record of an output folder
