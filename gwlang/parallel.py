@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar, cast
 
@@ -41,7 +41,7 @@ def can_fork() -> bool:
 
 
 def map_sites(program: Program, sites: Sequence[Declaration], work: Callable[[Program, Declaration], Outcome],
-              jobs: int) -> Iterator[Outcome]:
+              jobs: int) -> Generator[Outcome, None, None]:
     """`work(program, site)` for each site, in `jobs` forked processes, yielded in the order of `sites`.
 
     At most two sites per worker are in flight, so finished sites do not

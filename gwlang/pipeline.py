@@ -9,7 +9,7 @@ compile through `compile_sources`; `gwc compile` adds only the writing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +91,7 @@ def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | Non
     kept = {site.name: reuse(site) for site in sites} if reuse is not None else {}
     todo = [site for site in sites if kept.get(site.name) is None]
     workers = min(jobs, len(todo))
-    compiled: Iterator[_Outcome]
+    compiled: Generator[_Outcome, None, None]
     if workers > 1 and not keep_models and parallel.can_fork():
         compiled = parallel.map_sites(program, todo, _compile_one, workers)
     else:
@@ -104,8 +104,7 @@ def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | Non
             else:
                 yield site, next(compiled)
     finally:
-        if isinstance(compiled, Generator):
-            compiled.close()
+        compiled.close()
 
 
 def _compile_one(program: Program, site: Declaration, keep_model: bool = False) -> _Outcome:

@@ -87,7 +87,8 @@ def test_explain_a_quoted_key_and_the_map_that_holds_it() -> None:
 
 def test_explain_a_malformed_path_is_a_diagnostic() -> None:
     for target, wording in (('lab.wn01.files."etc/motd', "quoting a key that is not a name"),
-                            ("lab.wn01.", "ends with `.`"), ('lab.wn01.files.x"y"', "expected `.` after `x`")):
+                            ("lab.wn01.", "ends with `.`"), ('lab.wn01.files.x"y"', "expected `.` after `x`"),
+                            ('lab.wn01.files."a\\${b}"', 'no attribute `files."a\\${b}"`')):
         done = gwc("explain", "tests/cases/runtime/two-hosts.gw", target)
         assert done.returncode == 1 and "error[E0313]" in done.stderr and wording in done.stderr, done.stderr
         assert "internal error" not in done.stderr

@@ -264,21 +264,21 @@ def macs_clash(one: MacEntry, other: MacEntry) -> bool:
 
 def mac_entries(model: SiteModel) -> tuple[MacEntry, ...]:
     """Every MAC of the site's interfaces, once each (duplicates inside a site are `check_macs`'s)."""
-    entries = {MacEntry(use.value.canonical, bool(use.default_of), _host_uri(model, use.entity)): None
-               for _, use in _macs([model])}
+    entries = {_mac_entry(model, use): None for _, use in _macs([model])}
     return tuple(sorted(entries, key=lambda entry: (entry.mac, entry.derived, entry.host)))
 
 
-def _host_uri(model: SiteModel, node: EntityModel) -> str:
-    host = model.hosts.get(node.get("host"))
+def _mac_entry(model: SiteModel, use: _Use) -> MacEntry:
+    host = model.hosts.get(use.entity.get("host"))
     uri = host.get("uri") if host is not None else None
-    return uri if isinstance(uri, str) else ""
+    return MacEntry(use.value.canonical, bool(use.default_of), uri if isinstance(uri, str) else "")
 
 
 def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
     """Every MAC address is used once in a site, and across sites wherever `macs_clash` says it matters."""
+    by_name = {model.name: model for model in models}
     for group in _groups(_macs(models)):
-        entries = {id(use): _mac_entry(models, use) for use in group}
+        entries = {id(use): _mac_entry(by_name[use.site], use) for use in group}
         clashing = [use for use in group if any(
             other is not use and (other.site == use.site or macs_clash(entries[id(use)], entries[id(other)]))
             for other in group)]
@@ -295,11 +295,6 @@ def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
             help=("derived MACs have 23 bits and rarely coincide: set `mac` on one of these interfaces"
                   if derived else "remove the explicit `mac` so that it is derived from the site, node and "
                                   "interface names, or choose another one"))
-
-
-def _mac_entry(models: Sequence[SiteModel], use: _Use) -> MacEntry:
-    model = next(model for model in models if model.name == use.site)
-    return MacEntry(use.value.canonical, bool(use.default_of), _host_uri(model, use.entity))
 
 
 def _macs(models: Sequence[SiteModel]) -> Iterator[tuple[Hashable, _Use]]:

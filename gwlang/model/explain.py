@@ -8,7 +8,6 @@ removed the others.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from gwlang.diagnostics import GwError, error
 from gwlang.eval.printer import Collector, attribute_key, to_gw
 from gwlang.model.merge import Definition, Entity, PathRecord
 from gwlang.model.sites import SiteEntities
+from gwlang.syntax.lower import unescape
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def split_path(dotted: str) -> list[str]:
             raise error("E0313", f"`{dotted}` is not a path: write names joined by `.`, quoting a key that "
                                  f"is not a name (`files.\"etc/motd\"`)", None)
         text = segment.group()
-        parts.append(json.loads(text) if text.startswith('"') else text)
+        parts.append(unescape(text[1:-1]) if text.startswith('"') else text)
         position = segment.end()
         if position == len(dotted):
             return parts

@@ -111,7 +111,7 @@ class Lowerer(Transformer[Token, Any]):
         return ast.LetItem(tuple(c[1:]), self._span(c))
 
     def string_plain(self, c: list[Any]) -> _PlainString:
-        return _PlainString("".join(_unescape(str(t)) for t in c[1:-1]), self._span(c))
+        return _PlainString("".join(unescape(str(t)) for t in c[1:-1]), self._span(c))
 
     def import_expr(self, c: list[Any]) -> ast.Import:
         target, search = _import_target(c[1])
@@ -434,7 +434,7 @@ class Lowerer(Transformer[Token, Any]):
         return ast.Str(tuple(parts), False, self._span(c))
 
     def str_chunk(self, c: list[Any]) -> str:
-        return _unescape(str(c[0]))
+        return unescape(str(c[0]))
 
     def str_interp(self, c: list[Any]) -> ast.Expr:
         inner: ast.Expr = c[1]
@@ -490,7 +490,8 @@ def _import_target(target: _PlainString | Token) -> tuple[str, bool]:
     return target.text, False
 
 
-def _unescape(chunk: str) -> str:
+def unescape(chunk: str) -> str:
+    """A string chunk's text with its escapes (`\\n`, `\\"`, `\\$`...) read as the language reads them."""
     if "\\" not in chunk:
         return chunk
     out: list[str] = []
