@@ -275,3 +275,16 @@ def test_qemus_versioned_machine_is_the_machine_it_stands_for(stored: str) -> No
     compiled = "<domain type='qemu'><name>n</name><os><type machine='{}'>hvm</type></os></domain>"
     assert significant(compiled.format(stored)) == significant(compiled.format("pc"))
     assert significant(compiled.format("q35")) != significant(compiled.format("pc"))
+
+
+# ---------------------------------------------------------------- console
+
+@pytest.mark.parametrize("connect", [QEMU1, "test:///nonexistent/host.xml"])
+def test_console_says_connected_only_once_the_console_is_open(
+        site: Path, capsys: pytest.CaptureFixture[str], connect: str) -> None:
+    """The test driver has no console, and the other URI no host: one error line each, no "connected"."""
+    assert run(capsys, "apply", str(site))[0] == 0
+    code, out, err = run(capsys, "console", str(site), "ce", "--connect", connect)
+    assert (code, out) == (1, "")
+    assert "connected" not in err and err.count("\n") == 1, err
+    assert err.startswith(f"gwc: error: host `qemu1` ({connect.replace(str(CASES), '@CASES@')}), node `ce`: ")

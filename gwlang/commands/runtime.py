@@ -192,10 +192,14 @@ def command_console(arguments: argparse.Namespace) -> str:
             raise GwError(error("E0702", f"site `{target.site}` has no node `{arguments.node}`", None,
                                 help=did_you_mean(arguments.node, target.nodes)).diagnostics)
         host = next(h for h in target.hosts if h.name == node.host)
-        print(f"connected to the console of {node.name} on host {host.name} ({host.uri}); Ctrl-] leaves",
-              file=sys.stderr)
+
+        def opened() -> None:
+            # Only once the stream is open: a console that cannot be reached is one error line, not a
+            # "connected" followed by an error.
+            print(f"connected to the console of {node.name} on host {host.name} ({host.uri}); Ctrl-] leaves",
+                  file=sys.stderr)
         try:
-            run_console(host.uri, node.name)
+            run_console(host.uri, node.name, opened=opened)
         except Exception as failure:
             from gwlang.runtime.backend import HostError
             if not isinstance(failure, HostError):

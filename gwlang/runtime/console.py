@@ -20,8 +20,12 @@ from gwlang.runtime.backend import ConsoleStream, Host, HostError, connect, star
 ESCAPE = b"\x1d"   # Ctrl-]
 
 
-def run_console(uri: str, node: str, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-    """Relay the console of domain `node` until Ctrl-], end of input or the guest's console closes."""
+def run_console(uri: str, node: str, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
+                opened: Callable[[], None] | None = None) -> None:
+    """Relay the console of domain `node` until Ctrl-], end of input or the guest's console closes.
+
+    `opened` is called once the console stream is open, before anything is relayed.
+    """
     source = stdin or sys.stdin.buffer
     sink = stdout or sys.stdout.buffer
 
@@ -34,6 +38,8 @@ def run_console(uri: str, node: str, stdin: BinaryIO | None = None, stdout: Bina
     try:
         console = _open(host, node, show)
         try:
+            if opened is not None:
+                opened()
             with _raw(source):
                 _relay(source, console.send, console.closed.is_set)
         finally:
