@@ -277,6 +277,106 @@ def test_qemus_versioned_machine_is_the_machine_it_stands_for(stored: str) -> No
     assert significant(compiled.format("q35")) != significant(compiled.format("pc"))
 
 
+# ---------------------------------------------------------------- several hosts through one URI
+
+def one_uri_site(tmp_path: Path) -> Path:
+    """The two-host site with both hosts' storage in one folder and no base image: fit for one test host."""
+    text = (CASES / "two-hosts.gw").read_text().replace('    storage = "/srv/gw";\n', "")
+    return write_site(tmp_path, text.replace('disks.xvda = { size = 128MiB; image = "/srv/gw/base.img"; };',
+                                             "disks.xvda.size = 128MiB;"))
+
+
+def test_hosts_reached_through_one_uri_share_the_apply_lock(
+        site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`--connect` sends both hosts to one libvirt and one storage pool: one lock, taken once, no refusal."""
+    shared = one_uri_site(tmp_path)
+    code, out, err = run(capsys, "apply", str(shared), "--connect", QEMU1)
+    assert (code, err) == (0, ""), err
+    assert "started in order: install, ce, wn01" in out
+    assert {d.name() for d in conn(QEMU1).listAllDomains() if d.isActive()} == {"install", "ce", "wn01"}
+    assert not [v for v in volumes(QEMU1) if "gwc-apply.lock" in v]
+    code, out, err = run(capsys, "apply", str(shared), "--connect", QEMU1)
+    assert (code, err) == (0, "") and "nothing changed" in out
+
+
+def test_a_lock_held_elsewhere_refuses_every_host_behind_the_uri(
+        site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    host = connect(QEMU1)
+    host.ensure_pool("/var/lib/gwlang/images", "gw-var-lib-gwlang-images")
+    host.lock("/var/lib/gwlang/images", LockHolder("builder.example.org", 4242, 1_700_000_000))
+    code, _, err = run(capsys, "apply", str(one_uri_site(tmp_path)), "--connect", QEMU1)
+    assert code == 1
+    for name in ("qemu1", "xen1"):
+        assert f"host `{name}` (test://@CASES@/qemu1.xml): another apply holds the lock: pid 4242" in err
+    assert not conn(QEMU1).listAllDomains()
+    assert host.lock_holder("/var/lib/gwlang/images") == LockHolder("builder.example.org", 4242, 1_700_000_000)
+
+
+# ---------------------------------------------------------------- hosts that cannot be read
+
+def test_plan_and_status_never_claim_an_unread_host_matches(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (CASES / "two-hosts.gw").read_text().replace('uri = "test://@CASES@/xen1.xml";',
+                                                        'uri = "test:///nonexistent/host.xml";')
+    partial = write_site(tmp_path, text.replace("after = [ ce ];", ""))
+    with backend.keep_open(QEMU1):
+        assert run(capsys, "apply", str(partial), "--host", "qemu1")[0] == 0
+        code, out, err = run(capsys, "plan", str(partial))
+        assert code == 1
+        assert "matches" not in out
+        assert out.splitlines()[-2:] == ["nothing to change on the hosts that could be read",
+                                         "1 host could not be read (xen1): its changes are unknown"]
+        assert err.count("\n") == 1 and "host xen1 (test:///nonexistent/host.xml): cannot be reached" in err
+        code, out, err = run(capsys, "status", str(partial))
+        assert code == 1
+        assert out.splitlines()[-1] == "1 host could not be read (xen1): the state of 1 node is unknown"
+
+
+# ---------------------------------------------------------------- --host and `after` on a host left out
+
+def with_wn02(tmp_path: Path) -> Path:
+    """The two-host site and `wn02` on `xen1`, waiting for `wn01` (which waits for `ce` on `qemu1`)."""
+    text = (CASES / "two-hosts.gw").read_text()
+    return write_site(tmp_path, text[:text.rindex("}")]
+                      + "  node wn02 : wn { host = xen1; ip = 192.0.2.22; after = [ wn01 ]; }\n}\n")
+
+
+def test_a_node_waiting_for_a_stopped_node_on_a_host_left_out_is_held(
+        site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    """`--host xen1`: `wn01` waits for `ce` on `qemu1`, not running; defined, not started, exit 1."""
+    sources = with_wn02(tmp_path)
+    code, out, err = run(capsys, "plan", str(sources), "--host", "xen1")
+    assert (code, err) == (0, "")
+    assert out == snapshot
+    code, out, err = run(capsys, "apply", str(sources), "--host", "xen1")
+    assert code == 1
+    assert err.splitlines() == [
+        "gwc: error: host `xen1` (test://@CASES@/xen1.xml), node `wn01`: not started: it waits for ce on host "
+        "qemu1, which is not running (not defined): apply that host too (`--host qemu1`)",
+        "gwc: error: host `xen1` (test://@CASES@/xen1.xml), node `wn02`: not started: it waits for `wn01`, "
+        "which is held"]
+    assert {d.name(): bool(d.isActive()) for d in conn(XEN1).listAllDomains()} == {"wn01": False, "wn02": False}
+    assert run(capsys, "apply", str(sources), "--host", "qemu1")[0] == 0
+    code, out, err = run(capsys, "apply", str(sources), "--host", "xen1")
+    assert (code, err) == (0, ""), err
+    assert "started in order: wn01, wn02" in out
+    conn(QEMU1).lookupByName("ce").destroy()
+    code, out, _ = run(capsys, "plan", str(sources), "--host", "xen1")
+    assert code == 0 and "nothing to change: every host matches the sources" in out   # running: nothing held
+
+
+def test_a_node_waiting_on_a_host_that_cannot_be_read_is_held(
+        site: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = (CASES / "two-hosts.gw").read_text().replace('uri = "test://@CASES@/qemu1.xml";',
+                                                        'uri = "test:///nonexistent/host.xml";')
+    code, out, err = run(capsys, "plan", str(write_site(tmp_path, text)), "--host", "xen1")
+    assert code == 1
+    assert ("= hold wn01 (defined, not started): it waits for ce on host qemu1, which could not be read "
+            "(cannot connect: XML error") in out
+    assert out.splitlines()[-1] == "1 host could not be read (qemu1): its changes are unknown"
+    assert "host qemu1: cannot read node `ce` that a node waits for: cannot connect:" in err
+
+
 # ---------------------------------------------------------------- console
 
 @pytest.mark.parametrize("connect", [QEMU1, "test:///nonexistent/host.xml"])
@@ -288,3 +388,20 @@ def test_console_says_connected_only_once_the_console_is_open(
     assert (code, out) == (1, "")
     assert "connected" not in err and err.count("\n") == 1, err
     assert err.startswith(f"gwc: error: host `qemu1` ({connect.replace(str(CASES), '@CASES@')}), node `ce`: ")
+
+
+# ---------------------------------------------------------------- summaries of big sites
+
+@pytest.mark.parametrize(("names", "shown"), [
+    (["install", "ce"], "install, ce"),
+    (["wn01", "wn02"], "wn01, wn02"),
+    ([f"wn{i:04}" for i in range(1, 1001)], "wn0001..wn1000"),
+    (["install", "ce", *(f"wn{i:03}" for i in range(1, 13)), "test1", "test2"],
+     "install, ce, wn001..wn012, test1, test2"),
+    (["wn8", "wn9", "wn10"], "wn8..wn10"),
+    (["wn08", "wn09", "wn010"], "wn08, wn09, wn010"),
+    (["a1", "b1", "c1", "d1", "e1", "f1", "g1", "h1", "i1", "j1"], "a1, b1, c1, d1, e1, f1, g1, and 3 more"),
+])
+def test_summaries_fold_numbered_names(names: list[str], shown: str) -> None:
+    from gwlang.runtime.render import name_list
+    assert name_list(names) == shown

@@ -18,7 +18,7 @@ from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.model.program import Program
 from gwlang.pipeline import compile_site
 from gwlang.runtime.plan import PlanOptions
-from gwlang.runtime.render import render_host_plan, render_plan, render_status
+from gwlang.runtime.render import name_list, render_host_plan, render_plan, render_status
 from gwlang.runtime.target import SiteTarget, site_target
 
 if TYPE_CHECKING:
@@ -109,13 +109,20 @@ def _options(arguments: argparse.Namespace) -> PlanOptions:
 
 
 def command_plan(arguments: argparse.Namespace) -> str:
+    """The plan; exit 1 when a host it needed could not be read (the plan would be a guess there)."""
     from gwlang.runtime.survey import plan
-    found = with_program(arguments, lambda program: render_plan(plan(_target(arguments, program),
-                                                                     _options(arguments))))
-    unreachable = [line for line in found.splitlines() if ": cannot be reached: " in line]
-    if unreachable:
-        raise RuntimeFailed(found.rstrip("\n"), unreachable)
-    return found.rstrip("\n")
+
+    def run(program: Program) -> str:
+        found = plan(_target(arguments, program), _options(arguments))
+        text = render_plan(found).rstrip("\n")
+        unreadable = [f"host {host.host} ({host.uri}): cannot be reached: {host.unreachable}"
+                      for host in found.hosts if host.unreachable is not None]
+        unreadable += [f"host {e.host}: cannot read node `{e.node}` that a node waits for: {e.state}"
+                       for e in found.elsewhere if not e.readable]
+        if unreadable:
+            raise RuntimeFailed(text, unreadable)
+        return text
+    return with_program(arguments, run)
 
 
 def command_apply(arguments: argparse.Namespace) -> str:
@@ -137,13 +144,21 @@ def _apply_text(outcome: Outcome) -> str:
         elif not report.failures:
             lines.append(f"host {report.host} ({report.uri}): not reached")
         lines += [f"  note: {note}" for note in report.notes]
-    done = sum(len(report.done) for report in outcome.hosts)
+    return "\n".join(lines + _apply_summary(outcome))
+
+
+def _apply_summary(outcome: Outcome) -> list[str]:
+    """How many changes, in what order guests started (folded for big sites), and which hosts were not read."""
+    unread = [report.host for report in outcome.hosts if report.plan is None]
     if not outcome.changed and not outcome.failed:
-        lines.append("nothing changed: every host already matches the sources")
-    else:
-        lines.append(f"{done} change{'s' if done != 1 else ''} made"
-                     + (f"; started in order: {', '.join(outcome.order)}" if outcome.order else ""))
-    return "\n".join(lines)
+        return ["nothing changed: every host already matches the sources"]
+    done = sum(len(report.done) for report in outcome.hosts)
+    lines = [f"{done:,} change{'s' if done != 1 else ''} made"
+             + (f"; started in order: {name_list(outcome.order)}" if outcome.order else "")]
+    if unread:
+        lines.append(f"{len(unread):,} host{'s' if len(unread) != 1 else ''} not applied ({name_list(unread)}): "
+                     "see the errors")
+    return lines
 
 
 def _finish(outcome: Outcome, text: str) -> str:

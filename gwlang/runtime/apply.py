@@ -1,12 +1,16 @@
 """Carrying a plan out: every host in its own thread, guests started in dependency order across hosts.
 
-Each host's thread connects (one connection per host), takes the host's
-apply lock, reads the live state and plans under the lock (so the plan it
-carries out is the one that holds), then takes the actions in order.  A
-node whose step fails is left there (its later steps skipped), its
-dependants are not started, and the other nodes go on; a host that cannot be
-reached fails alone.  Starts wait on `NodeSignal`s shared by all threads: a
-guest starts once every guest in its `after`, on any host, is running.
+apply first opens one connection per URI and takes the apply lock once per
+URI and storage folder (`_Locks`): several hosts of a site may be reached
+through one URI (`--connect`), and must share the apply's lock rather than
+find it held by themselves.  Then each host's thread reads the live state
+and plans under the lock (so the plan it carries out is the one that
+holds), then takes the actions in order.  A node whose step fails is left
+there (its later steps skipped), its dependants are not started, and the
+other nodes go on; a host that cannot be reached fails alone.  Starts wait
+on `NodeSignal`s shared by all threads: a guest starts once every guest in
+its `after`, on any host, is running; with `--host`, a guest waiting for
+one on a host left out is held unless that one runs (see `plan.Hold`).
 
 Every step is idempotent and the next apply re-reads everything, so an
 apply interrupted anywhere converges on the next one.  `Hooks.before` runs
@@ -18,7 +22,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gwlang.runtime.backend import Host, HostError, LockHolder, Unsupported, connect, this_machine
@@ -28,6 +32,8 @@ from gwlang.runtime.plan import (
     CreatePool,
     CreateVolume,
     Define,
+    Elsewhere,
+    Hold,
     HostPlan,
     Orphan,
     PlanOptions,
@@ -42,6 +48,7 @@ from gwlang.runtime.plan import (
     pool_name,
 )
 from gwlang.runtime.render import describe
+from gwlang.runtime.survey import read_elsewhere
 from gwlang.runtime.target import HostTarget, NodeTarget, SiteTarget
 
 Progress = Callable[[str], None]
@@ -58,10 +65,11 @@ class NodeSignal:
     """Set once a node is settled: `ok` when it runs (or is not for apply to start), not when it failed."""
     event: threading.Event = field(default_factory=threading.Event)
     ok: bool = False
+    held: bool = False              # not started on purpose (`Hold`), rather than failed
 
-    def settle(self, ok: bool) -> None:
+    def settle(self, ok: bool, held: bool = False) -> None:
         if not self.event.is_set():
-            self.ok = ok
+            self.ok, self.held = ok, held
             self.event.set()
 
 
@@ -100,10 +108,87 @@ def apply_site(target: SiteTarget, options: PlanOptions, break_lock: bool = Fals
     signals = {name: NodeSignal() for name in target.nodes}
     outcome = Outcome(target.site, [HostReport(host.name, host.uri) for host in target.hosts])
     holder = LockHolder(this_machine(), _pid(), int(time.time()))
-    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress or _silent)
+    progress = progress or _silent
+    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress)
             for host, report in zip(target.hosts, outcome.hosts, strict=True)]
-    _in_threads([functools.partial(run.apply, options, holder, break_lock) for run in runs])
+    elsewhere = read_elsewhere(target)
+    locks = _Locks(target.hosts, holder, progress)
+    try:
+        locks.take(break_lock)
+        jobs = []
+        for run in runs:
+            reached = locks.connection(run.host)
+            if isinstance(reached, str):
+                run.report.fail(None, reached)
+                run.settle_all()
+            else:
+                jobs.append(functools.partial(run.apply, reached, options, elsewhere))
+        _in_threads(jobs)
+    finally:
+        for host, reason in locks.release():
+            next(run for run in runs if run.host is host).report.fail(None, reason)
     return outcome
+
+
+class _Locks:
+    """The apply's connections and locks: one connection per URI, one lock per URI and storage folder.
+
+    Taken once, before any host's work, and released once every host is done.
+    A lock per host would make two hosts reached through one URI refuse each
+    other (the second finds the lock, held by this very apply); one per URI
+    and folder keeps what the lock is for, one apply at a time on a host's
+    storage, and libvirt connections are safe to share between threads.
+    """
+
+    def __init__(self, hosts: Sequence[HostTarget], holder: LockHolder, progress: Progress) -> None:
+        self.holder, self.progress = holder, progress
+        self.hosts: dict[str, list[HostTarget]] = {}
+        for host in hosts:
+            self.hosts.setdefault(host.uri, []).append(host)
+        self.connections: dict[str, Host] = {}
+        self.locked: list[tuple[str, str]] = []             # (uri, folder), in the order taken
+        self.failures: dict[tuple[str, str | None], str] = {}   # (uri, folder or None for the URI): why
+        self.guard = threading.Lock()
+
+    def take(self, break_lock: bool) -> None:
+        _in_threads([functools.partial(self._take, uri, break_lock) for uri in self.hosts])
+
+    def _take(self, uri: str, break_lock: bool) -> None:
+        self.progress(f"connecting to {uri}")
+        try:
+            connection = connect(uri)
+        except HostError as failure:
+            self.failures[(uri, None)] = str(failure)
+            return
+        with self.guard:
+            self.connections[uri] = connection
+        for folder in sorted({host.storage for host in self.hosts[uri]}):
+            try:
+                connection.ensure_pool(folder, pool_name(folder))
+                connection.lock(folder, self.holder, break_lock)
+            except HostError as failure:
+                self.failures[(uri, folder)] = str(failure)
+                continue
+            with self.guard:
+                self.locked.append((uri, folder))
+
+    def connection(self, host: HostTarget) -> Host | str:
+        """The host's connection, under the lock, or why there is none."""
+        failure = self.failures.get((host.uri, None)) or self.failures.get((host.uri, host.storage))
+        return failure if failure is not None else self.connections[host.uri]
+
+    def release(self) -> list[tuple[HostTarget, str]]:
+        """Unlock and close everything; a lock that cannot be released is a failure of its URI's first host."""
+        failures = []
+        for uri, folder in self.locked:
+            try:
+                self.connections[uri].unlock(folder, self.holder)
+            except HostError as failure:
+                first = next(host for host in self.hosts[uri] if host.storage == folder)
+                failures.append((first, str(failure)))
+        for connection in self.connections.values():
+            connection.close()
+        return failures
 
 
 def destroy_site(target: SiteTarget, delete_storage: bool, hooks: Hooks | None = None,
@@ -163,18 +248,21 @@ class _HostRun:
 
     # ------------------------------------------------------------ apply
 
-    def apply(self, options: PlanOptions, holder: LockHolder, break_lock: bool) -> None:
+    def apply(self, connection: Host, options: PlanOptions, elsewhere: Mapping[str, Elsewhere]) -> None:
+        """The host's part, on the apply's connection to its URI, under the lock (`_Locks`)."""
         try:
-            connection = self._connect()
-            if connection is None:
-                return
-            try:
-                self._locked_apply(connection, options, holder, break_lock)
-            finally:
-                connection.close()
+            plan = plan_host(self.site, self.host, connection.read(), options, elsewhere)
+            self.report.plan = plan
+            self._carry_out(connection, plan)
+        except HostError as failure:
+            self.report.fail(None, str(failure))
         finally:
-            for node in self.host.nodes:
-                self.signals[node.name].settle(False)
+            self.settle_all()
+
+    def settle_all(self) -> None:
+        """Whatever is not settled yet failed: nothing waits for it forever."""
+        for node in self.host.nodes:
+            self.signals[node.name].settle(False)
 
     def _connect(self) -> Host | None:
         self.progress(f"{self.host.name}: connecting to {self.host.uri}")
@@ -184,36 +272,21 @@ class _HostRun:
             self.report.fail(None, str(failure))
             return None
 
-    def _locked_apply(self, connection: Host, options: PlanOptions, holder: LockHolder, break_lock: bool) -> None:
-        try:
-            connection.ensure_pool(self.host.storage, pool_name(self.host.storage))
-            connection.lock(self.host.storage, holder, break_lock)
-        except HostError as failure:
-            self.report.fail(None, str(failure))
-            return
-        try:
-            plan = plan_host(self.site, self.host, connection.read(), options)
-            self.report.plan = plan
-            self._carry_out(connection, plan)
-        except HostError as failure:
-            self.report.fail(None, str(failure))
-        finally:
-            try:
-                connection.unlock(self.host.storage, holder)
-            except HostError as failure:
-                self.report.fail(None, str(failure))
-
     def _carry_out(self, connection: Host, plan: HostPlan) -> None:
-        starting = {a.node for a in plan.actions if isinstance(a, (Start, Restart))}
+        starting = {a.node for a in plan.actions if isinstance(a, (Start, Restart, Hold))}
         for action in plan.actions:
-            if isinstance(action, (Start, Restart)):
+            if isinstance(action, (Start, Restart, Hold)):
                 continue
             self._step(connection, action)
         for node in self.host.nodes:
             if node.name not in starting:
                 self.signals[node.name].settle(node.name not in self.failed_nodes)
         for action in plan.actions:
-            if isinstance(action, (Start, Restart)):
+            if isinstance(action, Hold):
+                if action.node not in self.failed_nodes:       # a node that failed says so once
+                    self.report.fail(action.node, f"not started: {action.reason}")
+                self.signals[action.node].settle(False, held=True)
+            elif isinstance(action, (Start, Restart)):
                 self._start(connection, action)
 
     def _step(self, connection: Host, action: Action) -> None:
@@ -295,8 +368,9 @@ class _HostRun:
             self.progress(f"{self.host.name}: {node.name} waits for {waited}")
             other.event.wait()
             if not other.ok:
-                self.report.fail(node.name, f"not started: it waits for `{waited}`, which did not start")
-                signal.settle(False)
+                why = "is held" if other.held else "did not start"
+                self.report.fail(node.name, f"not started: it waits for `{waited}`, which {why}")
+                signal.settle(False, held=other.held)
                 return
         try:
             if self.hooks.before is not None:

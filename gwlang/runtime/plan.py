@@ -13,12 +13,16 @@ by `gwc apply`.  The rules it encodes:
   is written when its volume is new or the hash recorded on the domain
   differs from the overlay's;
 - a domain of this site that the sources no longer have is removed only
-  with `--prune` (its volumes stay).
+  with `--prune` (its volumes stay);
+- with `--host`, a node waiting for a node on a host left out is started
+  only if that node runs there; otherwise it is held (defined, not
+  started), and so is every node of the run that waits for a held one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 from gwlang.runtime.live import LiveDomain, LiveHost, differences, significant
@@ -81,6 +85,13 @@ class Restart:
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """A node defined but not started: something it waits for (`reason`) does not run and this run cannot start it."""
+    node: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Remove:
     """A domain of this site the sources no longer have: stopped and undefined (with `--prune`)."""
     node: str
@@ -101,7 +112,24 @@ class Refuse:
 
 
 Action: TypeAlias = (CreatePool | CreateVolume | WriteConfigDisk | Define | Redefine | SetAutostart | Start
-                     | Restart | Remove | Orphan | Refuse)
+                     | Restart | Hold | Remove | Orphan | Refuse)
+
+
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """A node on a host left out of this run (`--host`) that a node of the run waits for, as its host has it."""
+    node: str
+    host: str
+    running: bool
+    state: str                      # libvirt's state ("shut off"), "not defined", or why it could not be read
+    readable: bool = True
+
+    def why_held(self) -> str:
+        """Why a node waiting for this one is not started, and what to do about it."""
+        where = f"it waits for {self.node} on host {self.host}, which"
+        if not self.readable:
+            return f"{where} could not be read ({self.state}): apply that host too, or start {self.node} first"
+        return f"{where} is not running ({self.state}): apply that host too (`--host {self.host}`)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,33 +142,72 @@ class HostPlan:
 
     @property
     def changes(self) -> tuple[Action, ...]:
-        """The actions that change something (orphans and refusals are only reported)."""
-        return tuple(a for a in self.actions if not isinstance(a, (Orphan, Refuse)))
+        """The actions that change something (orphans, refusals and holds are only reported)."""
+        return tuple(a for a in self.actions if not isinstance(a, (Orphan, Refuse, Hold)))
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     site: str
     hosts: tuple[HostPlan, ...] = field(default_factory=tuple)
+    elsewhere: tuple[Elsewhere, ...] = ()
 
     @property
     def empty(self) -> bool:
         return all(not host.changes for host in self.hosts)
 
+    @property
+    def unread(self) -> list[str]:
+        """The hosts that could not be read: the run's own, then those left out whose nodes it waits for."""
+        names = [host.host for host in self.hosts if host.unreachable is not None]
+        return names + sorted({e.host for e in self.elsewhere if not e.readable} - set(names))
 
-def plan_site(target: SiteTarget, live: dict[str, LiveHost | str], options: PlanOptions) -> Plan:
-    """The plan for every host; `live[host]` is the host's state, or libvirt's reason it could not be read."""
+
+def plan_site(target: SiteTarget, live: dict[str, LiveHost | str], options: PlanOptions,
+              elsewhere: Mapping[str, Elsewhere] | None = None) -> Plan:
+    """The plan for every host; `live[host]` is the host's state, or libvirt's reason it could not be read.
+
+    `elsewhere` has the nodes of hosts left out (`--host`) that the run's nodes wait for.
+    """
+    elsewhere = elsewhere or {}
     plans = []
     for host in target.hosts:
         state = live[host.name]
         if isinstance(state, str):
             plans.append(HostPlan(host.name, host.uri, unreachable=state))
         else:
-            plans.append(plan_host(target.site, host, state, options))
-    return Plan(target.site, tuple(plans))
+            plans.append(plan_host(target.site, host, state, options, elsewhere))
+    return Plan(target.site, _hold_waiters(target, tuple(plans)), tuple(elsewhere.values()))
 
 
-def plan_host(site: str, host: HostTarget, live: LiveHost, options: PlanOptions) -> HostPlan:
+def _hold_waiters(target: SiteTarget, plans: tuple[HostPlan, ...]) -> tuple[HostPlan, ...]:
+    """A node that waits for a held node, on any host of the run, is held too (apply would not start it).
+
+    Each host is planned alone (apply plans each under its own lock), so this is the one place that
+    sees holds across hosts; apply itself learns them from the held node's signal.
+    """
+    held = {a.node for plan in plans for a in plan.actions if isinstance(a, Hold)}
+    nodes = target.nodes
+    changed = True
+    while changed:
+        changed = False
+        for plan in plans:
+            for action in plan.actions:
+                if (isinstance(action, Start) and action.node not in held
+                        and any(waited in held for waited in nodes[action.node].after)):
+                    held.add(action.node)
+                    changed = True
+
+    def hold(action: Action) -> Action:
+        if not isinstance(action, Start) or action.node not in held:
+            return action
+        waited = next(w for w in nodes[action.node].after if w in held)
+        return Hold(action.node, f"it waits for {waited}, which is held")
+    return tuple(replace(plan, actions=tuple(hold(a) for a in plan.actions)) for plan in plans)
+
+
+def plan_host(site: str, host: HostTarget, live: LiveHost, options: PlanOptions,
+              elsewhere: Mapping[str, Elsewhere] | None = None) -> HostPlan:
     actions: list[Action] = []
     actions += _pools(host, live)
     starts: list[Action] = []
@@ -155,7 +222,7 @@ def plan_host(site: str, host: HostTarget, live: LiveHost, options: PlanOptions)
         # A new domain's autostart is off: only turning it on is a change.
         if node.autostart != (domain.autostart if domain is not None else False):
             actions.append(SetAutostart(node.name, node.autostart))
-        starts += _start(node, domain, definition, options)
+        starts += _start(node, domain, definition, options, elsewhere or {})
     actions += starts
     actions += _leftovers(site, host, live, options)
     return HostPlan(host.name, host.uri, tuple(actions))
@@ -206,11 +273,16 @@ def _definition(node: NodeTarget, domain: LiveDomain | None) -> list[Action]:
     return []
 
 
-def _start(node: NodeTarget, domain: LiveDomain | None, definition: list[Action],
-           options: PlanOptions) -> list[Action]:
+def _start(node: NodeTarget, domain: LiveDomain | None, definition: list[Action], options: PlanOptions,
+           elsewhere: Mapping[str, Elsewhere]) -> list[Action]:
     if not node.autostart:
         return []           # defined, started by hand (`boot.autostart = false`)
     if domain is None or not domain.running:
+        # A node the run cannot start, on a host left out, is not waited for (the apply would wait forever)
+        # nor ignored (the guest would boot before what it needs): the node is held, saying why.
+        stopped = [elsewhere[w] for w in node.after if w in elsewhere and not elsewhere[w].running]
+        if stopped:
+            return [Hold(node.name, stopped[0].why_held())]
         return [Start(node.name)]
     if options.restart and any(isinstance(a, Redefine) and a.restart_needed for a in definition):
         return [Restart(node.name)]

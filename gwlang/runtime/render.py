@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import assert_never
@@ -11,6 +12,7 @@ from gwlang.runtime.plan import (
     CreatePool,
     CreateVolume,
     Define,
+    Hold,
     HostPlan,
     Orphan,
     Plan,
@@ -48,6 +50,8 @@ def describe(action: Action) -> str:
             return f"start {node}"
         case Restart(node=node):
             return f"restart {node}"
+        case Hold(node=node, reason=reason):
+            return f"hold {node} (defined, not started): {reason}"
         case Remove(node=node, running=running):
             return f"{'stop and ' if running else ''}undefine {node} (no longer in the sources; volumes kept)"
         case Orphan(node=node):
@@ -59,7 +63,7 @@ def describe(action: Action) -> str:
 
 
 _MARKS = {CreatePool: "+", CreateVolume: "+", WriteConfigDisk: "+", Define: "+", Redefine: "~", SetAutostart: "~",
-          Start: ">", Restart: ">", Remove: "-", Orphan: "?", Refuse: "!"}
+          Start: ">", Restart: ">", Hold: "=", Remove: "-", Orphan: "?", Refuse: "!"}
 
 
 def render_host_plan(plan: HostPlan) -> list[str]:
@@ -80,10 +84,68 @@ def render_plan(plan: Plan) -> str:
     lines = [f"site {plan.site}:"]
     for host in plan.hosts:
         lines += render_host_plan(host)
-    changes = sum(len(host.changes) for host in plan.hosts)
-    lines.append("nothing to change: every host matches the sources" if plan.empty
-                 else f"{changes} change{'s' if changes != 1 else ''} to make")
+    lines += plan_summary(plan)
     return "\n".join(lines) + "\n"
+
+
+def plan_summary(plan: Plan) -> list[str]:
+    """The last lines of a plan: how many changes, and which hosts could not be read.
+
+    A host that could not be read may need anything: the summary never says that
+    every host matches when one was not seen, it counts the changes of those read.
+    """
+    changes = sum(len(host.changes) for host in plan.hosts)
+    held = sum(isinstance(a, Hold) for host in plan.hosts for a in host.actions)
+    unread = plan.unread
+    if not unread:
+        counted = (f"{_count(changes, 'change')} to make" if changes
+                   else "nothing to change: every host matches the sources")
+    elif changes:
+        counted = f"{_count(changes, 'change')} to make on the hosts that could be read"
+    elif len(unread) < len(plan.hosts):
+        counted = "nothing to change on the hosts that could be read"
+    else:
+        counted = ""
+    if held:
+        counted += f"; {_count(held, 'node')} held (defined, not started)"
+    lines = [counted.lstrip("; ")] if counted else []
+    if unread:
+        lines.append(f"{_count(len(unread), 'host')} could not be read ({name_list(unread)}): "
+                     f"{'its' if len(unread) == 1 else 'their'} changes are unknown")
+    return lines
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number:,} {thing}{'s' if number != 1 else ''}"
+
+
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def name_list(names: Sequence[str], most: int = 8) -> str:
+    """Names for a summary line, short for big sites: runs of numbered names folded (`wn0001..wn1000`),
+    at most `most` items and a count of the rest."""
+    items: list[tuple[str, str, int]] = []       # (first, last, how many)
+    for name in names:
+        if items and _follows(items[-1][1], name):
+            first, _, count = items[-1]
+            items[-1] = (first, name, count + 1)
+        else:
+            items.append((name, name, 1))
+    words = [first if count == 1 else f"{first}, {last}" if count == 2 else f"{first}..{last}"
+             for first, last, count in items]
+    if len(words) > most:
+        rest = sum(count for _, _, count in items[most - 1:])
+        words = words[:most - 1] + [f"and {rest:,} more"]
+    return ", ".join(words)
+
+
+def _follows(previous: str, name: str) -> bool:
+    """`name` is `previous` with its number one higher, padded alike (`wn009`, `wn010`; `wn9`, `wn10`)."""
+    before, after = _NUMBERED.fullmatch(previous), _NUMBERED.fullmatch(name)
+    if before is None or after is None or before[1] != after[1] or int(after[2]) != int(before[2]) + 1:
+        return False
+    return len(before[2]) == len(after[2]) or not (before[2].startswith("0") or after[2].startswith("0"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +154,21 @@ class StatusRow:
     host: str
     state: str
     definition: str
+    read: bool = True               # False: the node's host could not be read
 
 
 def render_status(rows: Sequence[StatusRow]) -> str:
     headers = ("node", "host", "state", "definition")
     table = [headers, *((r.node, r.host, r.state, r.definition) for r in rows)]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
-    return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
-                     for row in table) + "\n"
+    lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
+             for row in table]
+    unread = [row for row in rows if not row.read]
+    if unread:
+        hosts = list(dict.fromkeys(row.host for row in unread))
+        lines.append(f"{_count(len(hosts), 'host')} could not be read ({name_list(hosts)}): the state of "
+                     f"{_count(len(unread), 'node')} is unknown")
+    return "\n".join(lines) + "\n"
 
 
 def _size(capacity: int) -> str:

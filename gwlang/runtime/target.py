@@ -90,9 +90,18 @@ class HostTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class OutsideNode:
+    """A node on a host left out of this run (`--host`): where to read its state when a node waits for it."""
+    name: str
+    host: str
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
 class SiteTarget:
     site: str
     hosts: tuple[HostTarget, ...]
+    outside: tuple[OutsideNode, ...] = ()
 
     def node(self, name: str) -> NodeTarget | None:
         return next((node for host in self.hosts for node in host.nodes if node.name == name), None)
@@ -110,15 +119,18 @@ def site_target(model: SiteModel, artifacts: Sequence[Artifact], connect: str | 
     artifacts = [replace(a, path=a.path[len(prefix):]) for a in artifacts if a.path.startswith(prefix)]
     by_path = {artifact.path: artifact for artifact in artifacts}
     targets = []
+    outside = []
     for name, host in sorted(model.hosts.items()):
-        if hosts and name not in hosts:
-            continue
-        guests = [guest(model, model.nodes[node]) for node in start_order(model, name)]
         hypervisor: str = host.get("hypervisor")
         uri = connect or host.get("uri") or DEFAULT_URIS[hypervisor]
+        if hosts and name not in hosts:
+            outside += [OutsideNode(node, name, uri) for node in sorted(model.nodes)
+                        if model.nodes[node].get("host") == name]
+            continue
+        guests = [guest(model, model.nodes[node]) for node in start_order(model, name)]
         nodes = tuple(_node(g, by_path, artifacts) for g in guests)
         targets.append(HostTarget(name, uri, hypervisor, host.get("storage"), nodes))
-    return SiteTarget(model.name, tuple(targets))
+    return SiteTarget(model.name, tuple(targets), tuple(outside))
 
 
 def _node(g: Guest, by_path: Mapping[str, Artifact], artifacts: Sequence[Artifact]) -> NodeTarget:
