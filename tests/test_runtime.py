@@ -373,7 +373,8 @@ def test_a_node_waiting_on_a_host_that_cannot_be_read_is_held(
     assert code == 1
     assert ("= hold wn01 (defined, not started): it waits for ce on host qemu1, which could not be read "
             "(cannot connect: XML error") in out
-    assert out.splitlines()[-1] == "1 host could not be read (qemu1): its changes are unknown"
+    assert out.splitlines()[-2:] == ["4 changes to make; 1 node held (defined, not started)",
+                                     "1 host left out could not be read (qemu1): the nodes waiting for theirs are held"]
     assert "host qemu1: cannot read node `ce` that a node waits for: cannot connect:" in err
 
 

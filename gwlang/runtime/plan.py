@@ -158,9 +158,13 @@ class Plan:
 
     @property
     def unread(self) -> list[str]:
-        """The hosts that could not be read: the run's own, then those left out whose nodes it waits for."""
-        names = [host.host for host in self.hosts if host.unreachable is not None]
-        return names + sorted({e.host for e in self.elsewhere if not e.readable} - set(names))
+        """The run's hosts that could not be read."""
+        return [host.host for host in self.hosts if host.unreachable is not None]
+
+    @property
+    def unread_elsewhere(self) -> list[str]:
+        """The hosts left out (`--host`) that could not be read, where nodes of the run wait for theirs."""
+        return sorted({e.host for e in self.elsewhere if not e.readable})
 
 
 def plan_site(target: SiteTarget, live: dict[str, LiveHost | str], options: PlanOptions,

@@ -112,6 +112,10 @@ def plan_summary(plan: Plan) -> list[str]:
     if unread:
         lines.append(f"{_count(len(unread), 'host')} could not be read ({name_list(unread)}): "
                      f"{'its' if len(unread) == 1 else 'their'} changes are unknown")
+    if plan.unread_elsewhere:
+        left_out = plan.unread_elsewhere
+        lines.append(f"{_count(len(left_out), 'host')} left out could not be read ({name_list(left_out)}): "
+                     "the nodes waiting for theirs are held")
     return lines
 
 
