@@ -657,14 +657,24 @@ class Entity:
         path = tuple(key.name for key in read.path if isinstance(key, ast.StaticKey))
         what = f"`{'.'.join((read.target.name, *path))}` is {self._show(value)}"
         definition = owner.defined_by(path)
-        return (what, definition) if definition is not None else (f"{what} (of {owner.title}, set nowhere: a default)", None)
+        if definition is None:
+            return f"{what}: {owner.title} does not set it, so it is the default", None
+        return what, definition
 
     def defined_by(self, path: tuple[str, ...]) -> Definition | None:
-        """The definition that gave the value at `path`: the last that counts, as `gwc explain` lists them."""
-        record = self.provenance.get(path)
-        for _, definition, role in reversed(record.steps if record else []):
-            if definition is not None and role != "overridden" and not role.startswith("ignored"):
-                return definition
+        """The definition that gave the value at `path`: the last that counts, as `gwc explain` lists them.
+
+        A path inside a value that is no record (`network.subnet.prefix`, a
+        field of an address) was given by the definition of that value.
+        """
+        for end in range(len(path), 0, -1):
+            record = self.provenance.get(path[:end])
+            if record is None:
+                continue
+            for _, definition, role in reversed(record.steps):
+                if definition is not None and role != "overridden" and not role.startswith("ignored"):
+                    return definition
+            return None
         return None
 
 
