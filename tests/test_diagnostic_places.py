@@ -25,6 +25,7 @@ CASES = Path(__file__).resolve().parent / "cases" / "places"
 PLACE_CASES = sorted(CASES.glob("*.gw"))
 
 EXPECTED = {
+    "assert-reads-declared-names": ["E0309"],
     "assert-reads-host-and-site": ["E0309"],
     "assert-shows-what-it-read": ["E0309"],
     "family-one-assertion": ["E0309"],

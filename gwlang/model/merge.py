@@ -656,6 +656,8 @@ class Entity:
         assert isinstance(read.target, ast.Var)
         path = tuple(key.name for key in read.path if isinstance(key, ast.StaticKey))
         what = f"`{'.'.join((read.target.name, *path))}` is {self._show(value)}"
+        if path[0] in owner._reserved:
+            return f"{what}, set by the declaration of {owner.title}", None
         definition = owner.defined_by(path)
         if definition is None:
             return f"{what}: {owner.title} does not set it, so it is the default", None
