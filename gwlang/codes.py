@@ -97,7 +97,10 @@ _TABLE = [
     Code("E0306", "merge", "reserved attribute", "`name` and `index` are set by the declaration, not by statements."),
     Code("E0307", "merge", "`-=` on a record", "Fields of a record cannot be removed; set them to another value."),
     Code("E0308", "merge", "mutation of a scalar", "`+=` and `-=` apply to lists and attribute sets only."),
-    Code("E0309", "merge", "assertion failed", "An `assert` of a profile is false for the entity being compiled."),
+    Code("E0309", "merge", "assertion failed",
+         "An `assert` of a profile is false for the entity being compiled. The labels show each value of `node`, "
+         "`host` or `site` the condition read, at the line that set it, and the entity's declaration in the "
+         "user's file."),
     Code("E0310", "merge", "unknown profile or site",
          "A name after `:` or `extends` is not a profile (or site) in scope; import the module that declares it."),
     Code("E0311", "merge", "node without profiles", "A node's first declaration must list its profiles."),
@@ -134,12 +137,16 @@ _TABLE = [
          "Two nodes of a site have the same host name (`network.hostname`, or the node's name), "
          "ignoring case."),
     Code("E0505", "site checks", "missing bridge",
-         "An interface's `bridge` is not among the `bridges` of the host its node runs on."),
+         "An interface's `bridge` is not among the `bridges` of the host its node runs on. When the bridge "
+         "comes from the stdlib (the schema's default `xenbr0`), the caret is on the node's declaration in the "
+         "user's file and the stdlib line is shown beside it."),
     Code("E0506", "site checks", "unresolved reference",
          "A node's `host`, or a name in its `after`, is not a host or node of the site."),
     Code("E0507", "site checks", "host memory overcommitted",
          "The `vm.memory` of a host's guests plus the host's `reserved-memory` is more than its `memory`. "
-         "The notes list every guest's memory."),
+         "The notes list every guest's memory; the labels show the host's `memory` and every guest memory "
+         "set in the user's files. When the host's `memory` comes from the stdlib (a template site), the "
+         "caret is on the host's declaration in the user's file."),
     Code("E0508", "site checks", "too many virtual CPUs",
          "A guest's `vm.vcpus` is above the `cpus` of its host."),
     Code("E0509", "site checks", "duplicate disk image",
@@ -180,7 +187,9 @@ def markdown() -> str:
     """docs/diagnostics.md: every code, grouped by stage."""
     lines = ["# Diagnostic codes", "",
              "Every error gwc reports has a stable code. This page is generated from "
-             "`gwlang/codes.py` (`python -m gwlang.codes > docs/diagnostics.md`).", ""]
+             "`gwlang/codes.py` (`python -m gwlang.codes > docs/diagnostics.md`). How a diagnostic reads, "
+             "in text and JSON, and how a family's identical mistakes are reported once: "
+             "[language.md, section 7](language.md#7-diagnostics).", ""]
     stage = None
     for entry in _TABLE:
         if entry.stage != stage:

@@ -12,21 +12,37 @@ from __future__ import annotations
 import bisect
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
 from typing import Any
 
 
 class Source:
-    """One text the user wrote: a file, or an `-E` expression."""
+    """One text the user wrote: a file, or an `-E` expression.
 
-    __slots__ = ("__dict__", "name", "text")
+    `name` is how the text reads in a diagnostic (`<stdlib>/grid/roles.gw`,
+    the same on every machine); `path` is the file an editor can open, which
+    differs from `name` for the stdlib (None for text that is no file).
+    """
 
-    def __init__(self, name: str, text: str) -> None:
+    __slots__ = ("__dict__", "name", "path", "text")
+
+    def __init__(self, name: str, text: str, path: str | None = None) -> None:
         self.name = name
         self.text = text
+        self.path = path
+
+    @property
+    def is_stdlib(self) -> bool:
+        return self.name.startswith("<stdlib>")
+
+    @property
+    def openable(self) -> str:
+        """The name an editor can open: the real path of a stdlib file, else the name as shown."""
+        return self.path if self.is_stdlib and self.path else self.name
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -92,10 +108,12 @@ class Diagnostic:
     notes: tuple[str, ...] = ()
     help: str | None = None
     severity: Severity = Severity.ERROR
+    # Every node this one diagnostic stands for when a family's identical mistakes
+    # were grouped (`group_by_node`); empty when it is about one thing only.
+    nodes: tuple[str, ...] = ()
 
     def with_note(self, note: str) -> Diagnostic:
-        return Diagnostic(self.code, self.message, self.primary, self.secondary,
-                          (*self.notes, note), self.help, self.severity)
+        return replace(self, notes=(*self.notes, note))
 
     def sort_key(self) -> tuple[str, int, str]:
         if self.primary is None:
@@ -114,6 +132,73 @@ def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             out.append(diagnostic)
     return out
+
+
+# The one node a message is about: "interface `eth0` of node `wn03` plugs into ...".
+_NODE_IN_MESSAGE = re.compile(r"\bnode `([^`]+)`")
+
+
+def group_by_node(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per mistake, not per node: a profile line wrong for a family of 8 nodes is 1 error.
+
+    Diagnostics with the same code and primary span whose messages differ
+    only by the one node they name are the same mistake; the first is kept,
+    in its place, with a note naming the others (`wn02`..`wn08`) and every
+    node in `nodes`.  Labels and notes of the others are dropped: they say
+    the same of another node.  A message naming two nodes (a duplicate
+    address) is about their relation and is never grouped.
+    """
+    groups: dict[tuple[Any, ...], list[tuple[Diagnostic, str]]] = {}
+    order: list[Diagnostic | tuple[Any, ...]] = []
+    for diagnostic in diagnostics:
+        named = set(_NODE_IN_MESSAGE.findall(diagnostic.message))
+        if len(named) != 1 or diagnostic.primary is None or diagnostic.nodes:
+            order.append(diagnostic)
+            continue
+        node = named.pop()
+        span = diagnostic.primary.span
+        key = (diagnostic.code, span.source.name, span.start, span.end,
+               diagnostic.message.replace(f"node `{node}`", "node `\0`"))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((diagnostic, node))
+    return [item if isinstance(item, Diagnostic) else _grouped(groups[item]) for item in order]
+
+
+def _grouped(members: list[tuple[Diagnostic, str]]) -> Diagnostic:
+    first, _ = members[0]
+    if len(members) == 1:
+        return first
+    nodes = tuple(node for _, node in members)
+    others = nodes[1:]
+    more = f"and {len(others)} more node{'s' if len(others) > 1 else ''}: {compact_names(others)}"
+    return replace(first.with_note(more), nodes=nodes)
+
+
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def compact_names(names: Iterable[str]) -> str:
+    """"`ce`, `wn02`..`wn08`": names in order, three or more consecutive numbered names as a range."""
+    def parts(name: str) -> tuple[str, int, str]:
+        numbered = _NUMBERED.fullmatch(name)
+        return (name, -1, "") if numbered is None else (numbered.group(1), int(numbered.group(2)), numbered.group(2))
+
+    def follows(previous: str, name: str) -> bool:
+        (prefix, number, digits), (next_prefix, next_number, next_digits) = parts(previous), parts(name)
+        # `wn09` then `wn10` (a padded family) and `wn9` then `wn10` (an unpadded one), not `wn9` then `wn010`
+        same_padding = len(digits) == len(next_digits) or not (digits.startswith("0") or next_digits.startswith("0"))
+        return number >= 0 and prefix == next_prefix and number + 1 == next_number and same_padding
+
+    runs: list[list[str]] = []
+    for name in sorted(set(names), key=lambda name: parts(name)[:2] + (name,)):
+        if runs and follows(runs[-1][-1], name):
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return ", ".join(f"`{run[0]}`..`{run[-1]}`" if len(run) > 2 else ", ".join(f"`{n}`" for n in run)
+                     for run in runs)
 
 
 class GwError(Exception):
@@ -193,7 +278,7 @@ def to_json(diagnostic: Diagnostic) -> dict[str, Any]:
     def label_json(label: Label) -> dict[str, Any]:
         line, column = label.span.source.line_column(label.span.start)
         end_line, end_column = label.span.source.line_column(label.span.end)
-        return {"file": label.span.source.name, "line": line, "column": column,
+        return {"file": label.span.source.openable, "line": line, "column": column,
                 "end_line": end_line, "end_column": end_column,
                 "start": label.span.start, "end": label.span.end, "message": label.message}
 
@@ -205,6 +290,7 @@ def to_json(diagnostic: Diagnostic) -> dict[str, Any]:
         "secondary": [label_json(label) for label in diagnostic.secondary],
         "notes": list(diagnostic.notes),
         "help": diagnostic.help,
+        "nodes": list(diagnostic.nodes),
     }
 
 

@@ -134,7 +134,7 @@ class ModuleLoader:
             reason = problem.strerror if isinstance(problem, OSError) and problem.strerror else str(problem)
             raise error("E0220", f"cannot read `{display_name(path)}`: {reason}", via,
                         "imported here" if via else "") from None
-        source = Source(display_name(path), text)
+        source = Source(display_name(path), text, str(path))
         loaded = LoadedModule(path, source, parse(source))
         self._by_source[id(source)] = loaded
         self._loading.append((path, via))

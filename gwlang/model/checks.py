@@ -373,11 +373,38 @@ def _missing_bridge(node: EntityModel, interface: str, bridge: str, host: Entity
         declared = Label(_origin_within(host, ("bridges", first)), f"host `{host.name}` has bridge `{first}` from here")
     has = f"host `{host.name}` has the bridges {_names(bridges)}" if bridges else f"host `{host.name}` has no bridges"
     instead = f", or plug the interface into {_one_of(bridges)}" if bridges else ""
+    path = (*INTERFACES, interface, "bridge")
+    chosen = (f"interface `{interface}` is set here; its `bridge` is the schema's default `{bridge}`"
+              if path not in node.origins else f"interface `{interface}` gets bridge `{bridge}` here")
+    primary, library = _in_user_files(
+        node.origin(*path), f"no bridge `{bridge}` on host `{host.name}`", chosen,
+        [(node, f"interface `{interface}` of node `{node.name}` plugs into bridge `{bridge}`"),
+         (host, f"host `{host.name}` has no bridge `{bridge}`")])
     return Diagnostic(
         "E0505", f"interface `{interface}` of node `{node.name}` plugs into bridge `{bridge}`, "
                  f"which host `{host.name}` does not have",
-        Label(node.origin(*INTERFACES, interface, "bridge"), f"no bridge `{bridge}` on host `{host.name}`"),
-        (declared,), (has,), f"add `bridges.{bridge}.interface = ...;` to host `{host.name}`{instead}")
+        primary, (*library, declared), (has,),
+        f"add `bridges.{bridge}.interface = ...;` to host `{host.name}`{instead}")
+
+
+def _in_user_files(span: Span, label: str, library_label: str,
+                   entities: Sequence[tuple[EntityModel, str]]) -> tuple[Label, tuple[Label, ...]]:
+    """The primary label where the user can act, and the library's line beside it when it is not that.
+
+    A value that a stdlib profile or template site gave (the gateway's
+    `memory = 8GiB`, the default bridge of `base`'s `eth0`) is still the
+    user's mistake to fix, in the user's own file: the caret goes to the
+    user's declaration of the first of `entities` that has one (with the
+    label given beside it), and the stdlib line becomes a secondary label
+    saying where the value came from.
+    """
+    if not span.source.is_stdlib:
+        return Label(span, label), ()
+    for entity, user_label in entities:
+        declared = entity.user_declared_at
+        if not declared.source.is_stdlib:
+            return Label(declared, user_label), (Label(span, library_label),)
+    return Label(span, label), ()
 
 
 def check_memory(model: SiteModel) -> Iterator[Diagnostic]:
@@ -395,10 +422,16 @@ def _overcommitted(host: EntityModel, guests: list[EntityModel], needed: Size) -
     notes = [f"guest `{guest.name}` has {_size(guest.get('vm', 'memory'))}" for guest in guests]
     notes.append(f"host `{host.name}` keeps {_size(host.get('reserved-memory'))} for itself (`reserved-memory`)")
     notes.append("the guests' `vm.memory` and the host's `reserved-memory` must fit in the host's `memory`")
+    short = f"{Size(needed.bytes - memory.bytes).canonical} short"
+    primary, library = _in_user_files(host.origin("memory"), short, f"host `{host.name}` gets its `memory` here",
+                                      [(host, f"host `{host.name}` has {memory.canonical} of memory, {short}")])
+    # The guests whose memory the user's files set are the likely cause: show those lines too.
+    chosen = tuple(Label(guest.origin("vm", "memory"), f"guest `{guest.name}` has {_size(guest.get('vm', 'memory'))}")
+                   for guest in guests if not guest.origin("vm", "memory").source.is_stdlib)
     return Diagnostic(
         "E0507", f"host `{host.name}` needs {needed.canonical} of memory for its guests and itself, "
                  f"more than its {memory.canonical}",
-        Label(host.origin("memory"), f"{Size(needed.bytes - memory.bytes).canonical} short"), (), tuple(notes),
+        primary, (*library, *chosen), tuple(notes),
         f"give host `{host.name}` more `memory`, lower some guest's `vm.memory`, or move a guest to another host")
 
 

@@ -17,7 +17,7 @@ definitions that made it, for `gwc explain`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.operators import equal
 from gwlang.eval.printer import Collector, to_gw
 from gwlang.eval.values import AttrSet, Scope, Thunk, type_name
+from gwlang.model.model import user_declaration
 from gwlang.model.types import (
     AttrsType,
     FieldSpec,
@@ -144,6 +145,9 @@ class Entity:
         self.bodies = bodies
         self.evaluator = evaluator
         self.declared_at = declared_at
+        # Every declaration of the entity, first to last: a node of a template site and
+        # the same node extended in the user's site (see `user_declaration`).
+        self.declarations: tuple[Span, ...] = (declared_at,)
         self.provenance: dict[tuple[str, ...], PathRecord] = {}
         self.missing: list[tuple[tuple[str, ...], FieldSpec]] = []
         self.asserts: list[tuple[ast.Assert, Body]] = []
@@ -591,8 +595,12 @@ class Entity:
 
     # -- asserts ----------------------------------------------------------------------------
 
-    def check_asserts(self) -> list[GwError]:
-        """Evaluate every `assert` of every body against the final attributes."""
+    def check_asserts(self, entity_of: Callable[[tuple[str, str]], Entity | None] | None = None) -> list[GwError]:
+        """Evaluate every `assert` of every body against the final attributes.
+
+        `entity_of` finds the site, host or node a value read belongs to, so
+        that a failed assertion can say where each value it read was defined.
+        """
         failures: list[GwError] = []
         for statement, body in self.asserts:
             try:
@@ -601,10 +609,94 @@ class Entity:
                     raise error("E0203", "an assertion's condition must be a boolean",
                                 statement.condition.span, f"in {body.label}")
                 if not condition:
-                    message = self.evaluator.eval(statement.message, body.scope)
-                    text = message if type(message) is str else self._show(message)
-                    raise error("E0309", f"assertion failed for {self.title}: {text}", statement.condition.span,
-                                f"this is false ({body.label})")
+                    raise self._assertion_failed(statement, body, entity_of or (lambda _: None))
             except GwError as failure:
                 failures.append(failure)
         return failures
+
+    def _assertion_failed(self, statement: ast.Assert, body: Body,
+                          entity_of: Callable[[tuple[str, str]], Entity | None]) -> GwError:
+        """E0309 with the values the condition read, each where it was defined, and the entity's declaration.
+
+        The assertion is often a library's (a stdlib profile's) and its line
+        alone tells the user nothing: the values it read, and the user's own
+        declaration of the node, are where the fix goes.
+        """
+        message = self.evaluator.eval(statement.message, body.scope)
+        text = message if type(message) is str else self._show(message)
+        labels: list[Label] = []
+        notes: list[str] = []
+        for read in _reads(statement.condition):
+            shown = self._read_value(read, body, entity_of)
+            if shown is not None:
+                what, where = shown
+                if where is None:
+                    notes.append(what)
+                elif all((label.span.start, label.span.source) != (where.value_span.start, where.value_span.source)
+                         for label in labels):
+                    labels.append(Label(where.value_span, f"{what}, set here ({where.body.label})"))
+        declared = user_declaration(self.declarations)
+        if not any(label.span.source is declared.source and label.span.start == declared.start for label in labels):
+            labels.append(Label(declared, f"{self.title} is declared here"))
+        return error("E0309", f"assertion failed for {self.title}: {text}", statement.condition.span,
+                     f"this is false ({body.label})", secondary=labels, notes=notes,
+                     help="change one of the values it reads so that the assertion holds")
+
+    def _read_value(self, read: ast.Select, body: Body,
+                    entity_of: Callable[[tuple[str, str]], Entity | None]) -> tuple[str, Definition | None] | None:
+        """"`node.ip` is 10.1.1.1" and the definition that gave it (None for a default), or None if unknown."""
+        try:
+            value = self.evaluator.eval(read, body.scope)
+            owner_value = self.evaluator.eval(read.target, body.scope)
+        except GwError:
+            return None
+        owner = entity_of(owner_value.entity) if type(owner_value) is AttrSet and owner_value.entity else None
+        if owner is None:
+            return None
+        assert isinstance(read.target, ast.Var)
+        path = tuple(key.name for key in read.path if isinstance(key, ast.StaticKey))
+        what = f"`{'.'.join((read.target.name, *path))}` is {self._show(value)}"
+        if path[0] in owner._reserved:
+            return f"{what}, set by the declaration of {owner.title}", None
+        definition = owner.defined_by(path)
+        if definition is None:
+            return f"{what}: {owner.title} does not set it, so it is the default", None
+        return what, definition
+
+    def defined_by(self, path: tuple[str, ...]) -> Definition | None:
+        """The definition that gave the value at `path`: the last that counts, as `gwc explain` lists them.
+
+        A path inside a value that is no record (`network.subnet.prefix`, a
+        field of an address) was given by the definition of that value.
+        """
+        for end in range(len(path), 0, -1):
+            record = self.provenance.get(path[:end])
+            if record is None:
+                continue
+            for _, definition, role in reversed(record.steps):
+                if definition is not None and role != "overridden" and not role.startswith("ignored"):
+                    return definition
+            return None
+        return None
+
+
+def _reads(condition: ast.Expr) -> list[ast.Select]:
+    """The attributes of `node`, `host` and `site` a condition reads, in the order written (`node.ip`)."""
+    found: list[ast.Select] = []
+
+    def visit(item: Any) -> None:
+        if isinstance(item, ast.Select) and isinstance(item.target, ast.Var) and item.default is None \
+                and item.target.name in ("node", "host", "site") \
+                and all(isinstance(key, ast.StaticKey) for key in item.path):
+            found.append(item)
+            return
+        if isinstance(item, tuple):
+            for element in item:
+                visit(element)
+        elif is_dataclass(item) and not isinstance(item, type):
+            for member in fields(item):
+                if member.name != "span":
+                    visit(getattr(item, member.name))
+
+    visit(condition)
+    return found

@@ -9,11 +9,25 @@ diagnostics of later checks and for `gwc explain`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gwlang.diagnostics import Span
+
+
+def user_declaration(declarations: Sequence[Span]) -> Span:
+    """The last declaration outside the stdlib, else the first: where the user can act.
+
+    A site extending the stdlib's `gateway` has its node `ce` declared in
+    `<stdlib>/grid/gateway.gw` and extended in the user's file; a diagnostic
+    that names the node should point at the user's line, which the user can
+    edit, and the most derived one is the site being compiled.
+    """
+    for span in reversed(declarations):
+        if not span.source.is_stdlib:
+            return span
+    return declarations[0]
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,12 @@ class EntityModel:
     # path -> every definition that shaped the value, as "file:line:col (profile)", in order (LCFG's derivation)
     derivations: Mapping[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, compare=False,
                                                                    repr=False)
+    declarations: tuple[Span, ...] = field(default=(), compare=False, repr=False)   # first to last
+
+    @property
+    def user_declared_at(self) -> Span:
+        """The declaration a user wrote (see `user_declaration`)."""
+        return user_declaration(self.declarations or (self.declared_at,))
 
     def get(self, *path: str, default: Any = None) -> Any:
         value: Any = self.attributes

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gwlang.diagnostics import GwError, Label, error
+from gwlang.diagnostics import GwError, Label, error, group_by_node
 from gwlang.eval.modules import LoadedModule, stdlib_root
 from gwlang.eval.values import Declaration, Scope
 from gwlang.model.checks import check_sites
@@ -55,7 +55,18 @@ class Program:
         return instantiate(site, self.schemas, self.session.evaluator)
 
     def site_model(self, site: Declaration, checked: bool = False) -> SiteModel:
-        """The validated model of one site; with `checked`, the site-wide checks must pass too."""
+        """The validated model of one site; with `checked`, the site-wide checks must pass too.
+
+        Every diagnostic about a site leaves through here, so this is where a
+        family's identical mistakes become one (`group_by_node`), whichever
+        stage or check found them.
+        """
+        try:
+            return self._site_model(site, checked)
+        except GwError as failure:
+            raise GwError(group_by_node(failure.diagnostics)) from None
+
+    def _site_model(self, site: Declaration, checked: bool) -> SiteModel:
         self.session.evaluator.reads.clear()
         entities = self.entities(site)
         model = validate(entities, self.session.evaluator)

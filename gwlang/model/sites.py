@@ -80,6 +80,8 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
         site_bodies.append(Body(f"site `{declaration.name}`", statements, body_scope(site_late, declaration),
                                 site_index[id(declaration)], ancestors, declaration.module_path))
     site_entity = _entity(problems, "site", site.name, schemas, site_bodies, evaluator, _name_span(site))
+    if site_entity is not None:
+        site_entity.declarations = tuple(_name_span(declaration) for declaration in sites)
 
     host_entities: dict[str, Entity] = {}
     for name, entries in hosts.items():
@@ -90,6 +92,7 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
                        for i, (decl, d) in enumerate(entries)]
         entity = _entity(problems, "host", name, schemas, host_bodies, evaluator, entries[0][0].name.span)
         if entity is not None:
+            entity.declarations = tuple(decl.name.span for decl, _ in entries)
             entity.late_names.update(late_names_host(entity, site_entity, all_nodes, all_hosts))
             late.update(entity.late_names)
             host_entities[name] = entity
@@ -122,6 +125,7 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
         entity = _entity(problems, "node", name, schemas, bodies, evaluator, node_entries[0].declaration.name.span,
                          {"index": index})
         if entity is not None:
+            entity.declarations = tuple(entry.declaration.name.span for entry in node_entries)
             entity.late_names.update(late_names_node(entity, site_entity, all_nodes, all_hosts))
             late.update(entity.late_names)
             node_entities[name] = entity

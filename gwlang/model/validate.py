@@ -7,7 +7,7 @@ reported in one run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -24,8 +24,13 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
     problems: list[Diagnostic] = []
     models: dict[str, dict[str, EntityModel]] = {"host": {}, "node": {}}
     site_model: EntityModel | None = None
+    def entity_of(key: tuple[str, str]) -> Entity | None:
+        kind, name = key
+        found = {"site": {entities.site.name: entities.site}, "host": entities.hosts, "node": entities.nodes}
+        return found.get(kind, {}).get(name)
+
     for entity in entities.entities():
-        model = _validate_entity(entity, evaluator, problems)
+        model = _validate_entity(entity, evaluator, problems, entity_of)
         if entity.kind == "site":
             site_model = model
         else:
@@ -41,7 +46,8 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
                      tuple(sorted(sources)))
 
 
-def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagnostic]) -> EntityModel:
+def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagnostic],
+                     entity_of: Callable[[tuple[str, str]], Entity | None]) -> EntityModel:
     attributes: dict[str, Any] = {}
     cascades = _defaults_only(entity) if entity.missing else set()
     for key in sorted(entity.config.attrs):
@@ -57,7 +63,7 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
             f"{entity.title} is declared here",
             secondary=[*near, Label(spec.span, "required by this schema field")],
             help=f"define `{'.'.join(path)} = ...;` in the {entity.kind} or one of its profiles").diagnostics)
-    for assertion in entity.check_asserts():
+    for assertion in entity.check_asserts(entity_of):
         problems.extend(assertion.diagnostics)
     origins = {path: _origin(record.steps) for path, record in entity.provenance.items()}
     profiles = tuple(body.label for body in entity.bodies)
@@ -69,7 +75,7 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
                    for path, record in entity.provenance.items()}
     return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
                        MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles,
-                       tuple(sorted(sources)), MappingProxyType(derivations))
+                       tuple(sorted(sources)), MappingProxyType(derivations), entity.declarations)
 
 
 def _defaults_only(entity: Entity) -> set[str]:
