@@ -178,6 +178,11 @@ _TABLE = [
          "`--host` names a host the site does not declare; the help line suggests the closest name."),
     Code("E0702", "runtime", "unknown node",
          "`gwc console` names a node the site does not declare; the help line suggests the closest name."),
+    Code("E0711", "runtime", "standard library missing",
+         "The stdlib folder this gwc loads its schemas and `<grid/...>` modules from does not exist: the "
+         "installation is incomplete (a wheel or sdist built without it), or `GWLANG_STDLIB` names a "
+         "missing folder. Without it every site would fail with misleading schema errors, so nothing is "
+         "compiled."),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}

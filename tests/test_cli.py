@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,42 @@ def test_internal_fault_exits_70_without_traceback(monkeypatch: pytest.MonkeyPat
     assert "report" in err and "Traceback" not in err
     assert cli.main(["eval", str(tmp_path / "a.gw"), "--debug"]) == cli.EXIT_INTERNAL
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_missing_stdlib_is_one_error_not_schema_noise(tmp_path: Path) -> None:
+    # Before E0711, a gwc without its stdlib reported six "schema `site` declares no attributes".
+    write(tmp_path, "a.gw", "site s { }\n")
+    done = subprocess.run([sys.executable, "-m", "gwlang", "check", "a.gw"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120, env={**os.environ, "GWLANG_STDLIB": str(tmp_path / "gone")})
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error[E0711]: the standard library is missing\n"
+        f"  = note: gwc looks for it in `{tmp_path / 'gone'}`, which does not exist\n"
+        "  = help: reinstall gwlang from a wheel or sdist built from the repository (they carry stdlib/), "
+        "or set `GWLANG_STDLIB` to a stdlib folder\n")
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "status", "destroy", "console"])
+def test_runtime_commands_without_the_runtime_extra_say_what_to_install(
+        command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # The real missing libvirt-python is tested on an installed wheel (tests/test_install.py); here one of
+    # the extra's modules is made a name that no installation has.
+    from gwlang.commands import runtime
+    monkeypatch.setattr(runtime, "RUNTIME_MODULES", {"libvirt": "libvirt-python", "gw_absent_module": "pycdlib"})
+    site = ["sites/tcd.gw", "ce"] if command == "console" else ["sites/tcd.gw"]
+    monkeypatch.chdir(ROOT)
+    assert cli.main([command, *site]) == cli.EXIT_ERRORS
+    assert capsys.readouterr() == ("", f"gwc: error: `gwc {command}` needs the runtime extra (pycdlib is not "
+                                       "installed): pip install 'gwlang[runtime]'\n")
+
+
+def test_graph_image_without_graphviz_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "gwlang", "graph", "sites/tcd.gw", "--format", "svg"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PATH": str(tmp_path)})
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("gwc: error: `--format svg` needs Graphviz's `dot` (apt-get install graphviz); "
+                           "or use `--format dot` and draw the graph elsewhere\n")
 
 
 def test_example_of_the_readme_runs() -> None:

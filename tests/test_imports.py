@@ -253,6 +253,16 @@ def test_missing_file_suggests_a_sibling(tree: Path, snapshot: SnapshotAssertion
     assert gwc_eval(Path("main.gw"), include=["inc"]) == snapshot
 
 
+def test_search_note_names_the_real_stdlib_folder(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `<stdlib>` alone hid where an installed gwc looked; the note shows the folder, and says when it is missing.
+    write(tree, {"main.gw": "import <grid/roles.gw>;\n"})
+    assert "= note: searched `stdlib` (the stdlib)\n" in gwc_eval(Path("main.gw"))
+    monkeypatch.setenv("GWLANG_STDLIB", str(tree / "gone"))
+    output = gwc_eval(Path("main.gw"))
+    assert "= note: searched `gone` (the stdlib)\n" in output
+    assert "= note: the stdlib folder `gone` does not exist: this gwlang installation is incomplete" in output
+
+
 def test_duplicate_declarations(tree: Path, snapshot: SnapshotAssertion) -> None:
     write(tree, {"let-twice.gw": "let memory = 1GiB;\nlet memory = 2GiB;\n",
                  "alias-and-let.gw": 'import "./lib.gw" as lib;\nlet lib = 1;\n',

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from typing import Any
 
-from gwlang.commands.sites import add_sources, pick_site, plural, with_program
+from gwlang.commands.sites import CommandAborted, add_sources, pick_site, plural, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.model.program import Program
 from gwlang.model.show import model_to_gw, site_data
@@ -92,18 +92,24 @@ def command_explain(arguments: argparse.Namespace) -> str:
 def command_graph(arguments: argparse.Namespace) -> str:
     from gwlang.model.graph import build_graph, to_dot
 
+    # Graphviz is a program, not a Python dependency: without it an image is one line saying what to
+    # install (exit 1), checked before the site is compiled for nothing.
+    dot = shutil.which("dot")
+    if arguments.format != "dot" and dot is None:
+        raise CommandAborted(f"`--format {arguments.format}` needs Graphviz's `dot` (apt-get install graphviz); "
+                             "or use `--format dot` and draw the graph elsewhere")
+
     def run(program: Program) -> str:
         model = program.site_model(pick_site(program, arguments.site), checked=True)
         return to_dot(build_graph(model))
     text = with_program(arguments, run)
-    if arguments.format == "dot":
+    if arguments.format == "dot" or dot is None:   # (`dot` is missing only with --format dot here)
         return text
-    dot = shutil.which("dot")
-    if dot is None:
-        from gwlang.cli import UsageError
-        raise UsageError(f"--format {arguments.format} needs Graphviz's `dot` (apt-get install graphviz); "
-                         "use --format dot and draw it elsewhere")
-    drawn = subprocess.run([dot, f"-T{arguments.format}"], input=text.encode(), capture_output=True, check=True)
+    drawn = subprocess.run([dot, f"-T{arguments.format}"], input=text.encode(), capture_output=True, check=False)
+    if drawn.returncode != 0:
+        reason = drawn.stderr.decode(errors="replace").strip().splitlines()
+        raise CommandAborted(f"Graphviz's `{dot}` could not draw {arguments.format}: "
+                             + (reason[0] if reason else f"exit status {drawn.returncode}"))
     import sys
     sys.stdout.buffer.write(drawn.stdout)
     return ""

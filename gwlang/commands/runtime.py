@@ -10,10 +10,11 @@ once every other host is done.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from typing import TYPE_CHECKING, Any
 
-from gwlang.commands.sites import add_sources, pick_site, with_program
+from gwlang.commands.sites import CommandAborted, add_sources, pick_site, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.model.program import Program
 from gwlang.pipeline import compile_site
@@ -46,6 +47,17 @@ class RuntimeFailed(Exception):
 
 # The modules that import libvirt (apply, survey, console) are imported by the commands that use them:
 # `gwc compile` and the other compiler commands neither pay for libvirt-python nor need it installed.
+# The runtime commands check first that the `runtime` extra is there, so that a gwc installed without
+# it says what to install instead of failing on an import.
+RUNTIME_MODULES = {"libvirt": "libvirt-python", "pycdlib": "pycdlib"}   # module -> the package giving it
+
+
+def require_runtime(command: str) -> None:
+    """Stop `gwc COMMAND` with a one-line hint (exit 1) when the runtime extra is not installed."""
+    missing = [package for module, package in RUNTIME_MODULES.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        raise CommandAborted(f"`gwc {command}` needs the runtime extra ({' and '.join(missing)} "
+                             f"{'is' if len(missing) == 1 else 'are'} not installed): pip install 'gwlang[runtime]'")
 
 
 def register(commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
@@ -110,6 +122,7 @@ def _options(arguments: argparse.Namespace) -> PlanOptions:
 
 def command_plan(arguments: argparse.Namespace) -> str:
     """The plan; exit 1 when a host it needed could not be read (the plan would be a guess there)."""
+    require_runtime("plan")
     from gwlang.runtime.survey import plan
 
     def run(program: Program) -> str:
@@ -126,6 +139,7 @@ def command_plan(arguments: argparse.Namespace) -> str:
 
 
 def command_apply(arguments: argparse.Namespace) -> str:
+    require_runtime("apply")
     from gwlang.runtime.apply import apply_site
 
     def run(program: Program) -> str:
@@ -168,6 +182,7 @@ def _finish(outcome: Outcome, text: str) -> str:
 
 
 def command_status(arguments: argparse.Namespace) -> str:
+    require_runtime("status")
     from gwlang.runtime.survey import status
 
     def run(program: Program) -> str:
@@ -180,6 +195,7 @@ def command_status(arguments: argparse.Namespace) -> str:
 
 
 def command_destroy(arguments: argparse.Namespace) -> str:
+    require_runtime("destroy")
     from gwlang.runtime.apply import destroy_site
 
     def run(program: Program) -> str:
@@ -198,6 +214,7 @@ def command_destroy(arguments: argparse.Namespace) -> str:
 
 
 def command_console(arguments: argparse.Namespace) -> str:
+    require_runtime("console")
     from gwlang.runtime.console import run_console
 
     def run(program: Program) -> str:

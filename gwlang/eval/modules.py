@@ -22,7 +22,14 @@ from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk, type_name
 from gwlang.syntax import ast
 from gwlang.syntax.parser import parse
 
-STDLIB = Path(__file__).resolve().parent.parent.parent / "stdlib"
+_PACKAGE = Path(__file__).resolve().parent.parent
+# A wheel or sdist carries the stdlib inside the package (setup.py maps the repository's stdlib/
+# there); a source checkout and an editable install have only the repository's stdlib/ beside the
+# package.  The installed place is tried first so that an unrelated `stdlib` folder next to an
+# installed package is never taken for ours; when neither exists, the installed place is named in
+# diagnostics, as the place a complete installation has it.
+_STDLIB_PLACES = (_PACKAGE / "stdlib", _PACKAGE.parent / "stdlib")
+STDLIB = next((place for place in _STDLIB_PLACES if place.is_dir()), _STDLIB_PLACES[0])
 
 
 def stdlib_root() -> Path:
@@ -88,6 +95,11 @@ def display_name(path: Path) -> str:
         return "<stdlib>"
     if _inside(path, stdlib):
         return f"<stdlib>/{path.relative_to(stdlib)}"
+    return real_name(path)
+
+
+def real_name(path: Path) -> str:
+    """Where a file or folder really is: relative to the working directory where possible."""
     try:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -195,13 +207,24 @@ class ModuleLoader:
                             span, "this import leaves its root")
             if candidate.is_file():
                 return candidate
-        roots = ", ".join(f"`{display_name(r)}`" for r in self.search.search_roots)
         folder = Path(target).parent
         nearby = [f"<{(folder / p.name).as_posix()}>" for root in self.search.search_roots
                   if (root / folder).is_dir() for p in (root / folder).iterdir()]
         raise error("E0220", f"`<{target}>` is not in the search path", span, "not found",
-                    notes=[f"searched {roots}"],
+                    notes=self._searched(),
                     help=did_you_mean(f"<{target}>", nearby) or "add a folder with `-I DIR` or `GWPATH`")
+
+    def _searched(self) -> list[str]:
+        """The real folders searched: `<stdlib>` alone would hide where this gwc looks for it, which
+        is what someone with a broken installation needs to see."""
+        stdlib = stdlib_root()
+        roots = ", ".join(f"`{real_name(root)}`" + (" (the stdlib)" if root == stdlib else "")
+                          for root in self.search.search_roots)
+        notes = [f"searched {roots}"]
+        if not stdlib.is_dir():
+            notes.append(f"the stdlib folder `{real_name(stdlib)}` does not exist: this gwlang installation is "
+                         "incomplete, or `GWLANG_STDLIB` names a missing folder")
+        return notes
 
     def _not_found(self, target: str, folder: Path, span: Span) -> GwError:
         # Suggest whole import paths, as the user would write them.

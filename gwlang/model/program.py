@@ -25,6 +25,18 @@ from gwlang.syntax import ast
 PRELUDE = "gw/schema.gw"   # the stdlib's schemas, loaded for every program
 
 
+def _require_stdlib() -> None:
+    """Without the stdlib folder every site fails with six "declares no attributes" errors about
+    schemas the user never wrote; one error naming the missing folder says what is really wrong.
+    (A folder without the prelude is allowed: tests and stdlib authors use small ones.)"""
+    stdlib = stdlib_root()
+    if not stdlib.is_dir():
+        raise GwError(error("E0711", "the standard library is missing", None,
+                            notes=[f"gwc looks for it in `{stdlib}`, which does not exist"],
+                            help="reinstall gwlang from a wheel or sdist built from the repository (they carry "
+                                 "stdlib/), or set `GWLANG_STDLIB` to a stdlib folder").diagnostics)
+
+
 @dataclass
 class Program:
     session: Session
@@ -78,6 +90,7 @@ class Program:
 
 
 def load_program(files: list[Path], include: list[str] | tuple[str, ...] = ()) -> Program:
+    _require_stdlib()
     session = Session(include)
     failures: list[GwError] = []
     inputs: list[LoadedModule] = []
