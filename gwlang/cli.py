@@ -25,7 +25,7 @@ MAIN_EPILOG = """\
 examples:
   gwc compile                                    compile sites/ into generated/
   gwc compile --check                            exit 1 if generated/ is stale
-  gwc check                                      evaluate and check every site
+  gwc check                                      every error compile would report, nothing written
   gwc show sites/tcd.gw --node ce                one node, fully evaluated
   gwc explain sites/tcd.gw tcd.ce.vm.memory      every definition behind a value
   gwc graph sites/tcd.gw --format svg > tcd.svg  the dependency graph
