@@ -136,8 +136,10 @@ def command_check(arguments: argparse.Namespace) -> str:
     Checking through the same `compile_program` is what makes `check` find
     exactly the errors `compile` finds: the emitters refuse values the file
     formats cannot carry (E06xx), which no model-level check sees.  Rendering
-    the artifacts costs little next to evaluating the site, and they are
-    dropped site by site.
+    the artifacts costs about a third more than evaluating alone (the
+    example sites: 1.9 s instead of 1.4 s); they are dropped site by site,
+    and the build records are neither read nor written, so every site is
+    checked.
     """
     from concurrent.futures.process import BrokenProcessPool
 
