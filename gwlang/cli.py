@@ -25,7 +25,7 @@ MAIN_EPILOG = """\
 examples:
   gwc compile                                    compile sites/ into generated/
   gwc compile --check                            exit 1 if generated/ is stale
-  gwc check                                      evaluate and check every site
+  gwc check                                      every error compile would report, nothing written
   gwc show sites/tcd.gw --node ce                one node, fully evaluated
   gwc explain sites/tcd.gw tcd.ce.vm.memory      every definition behind a value
   gwc graph sites/tcd.gw --format svg > tcd.svg  the dependency graph
@@ -36,11 +36,14 @@ examples:
 Run `gwc COMMAND --help` for a command's options.
 """
 
+# Every example of every epilog is run by tests/test_cli.py, from the repository's root.
 EVAL_EPILOG = """\
 examples:
-  gwc eval docs/examples/gateway.gw
-  gwc eval docs/examples/gateway.gw -E 'map (n: n.ip) nodes' --json
-  gwc eval -I ./lib site.gw -E 'site.network.prefix'
+  gwc eval docs/examples/gateway.gw                     the module's value
+  gwc eval docs/examples/gateway.gw -E 'map (n: n.ip) (attrValues nodes)' --json
+                                                        an expression in its scope, as JSON
+  gwc eval -I docs/examples sites/tcd.gw -E '(import <gateway.gw>).site.network'
+                                                        <...> imports found in the folders of -I
 """
 
 

@@ -17,6 +17,11 @@ compiler, a missing record) compiles the site.  Records live outside the
 output folder, in `~/.cache/gwlang/builds/` (`GWLANG_CACHE` moves it), so
 a committed `generated/` holds no machine state; a clean checkout simply
 compiles everything.  `gwc compile --no-cache` ignores them.
+
+Records are pruned so that the folder does not grow forever: at most once a
+day, a compile that saves its record drops the records of output folders
+that no longer exist, records no compile has written for `UNUSED_DAYS`, and
+unreadable ones.  Losing a record only costs one full compile of its folder.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,6 +42,9 @@ from gwlang.syntax import ast
 
 RECORD_FORMAT = 2
 PACKAGE = Path(__file__).resolve().parent
+UNUSED_DAYS = 30                # a record no compile has written for this long is dropped
+PRUNE_EVERY = 24 * 3600         # seconds between two prunings of the records (each reads every record)
+DAY = 24 * 3600
 
 Signature = tuple[int, int, int]        # size, mtime_ns, inode
 
@@ -113,10 +122,14 @@ def _index(program: Program) -> _ModuleIndex:
 
 # ---------------------------------------------------------------- the record of an output folder
 
-def record_path(output: Path) -> Path:
+def builds_folder() -> Path:
     root = Path(os.environ.get("GWLANG_CACHE") or Path.home() / ".cache" / "gwlang")
+    return root / "builds"
+
+
+def record_path(output: Path) -> Path:
     key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:32]
-    return root / "builds" / f"{key}.json"
+    return builds_folder() / f"{key}.json"
 
 
 def load_records(output: Path) -> dict[str, SiteRecord]:
@@ -143,8 +156,59 @@ def save_records(output: Path, records: Mapping[str, SiteRecord]) -> None:
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
         os.replace(temporary, path)
+        prune_records_now_and_then()
     except OSError:
         pass
+
+
+def prune_records_now_and_then() -> None:
+    """`prune_records` at most once every `PRUNE_EVERY` seconds, as a stamp file's time says."""
+    stamp = builds_folder() / ".pruned"
+    try:
+        if time.time() - stamp.stat().st_mtime < PRUNE_EVERY:
+            return
+    except OSError:
+        pass                    # no stamp yet: prune now
+    prune_records()
+    stamp.touch()
+
+
+def prune_records(now: float | None = None) -> list[Path]:
+    """Drop the records nothing will read again; returns them.
+
+    A record is dropped when its output folder is gone (a deleted checkout,
+    a temporary folder), when no compile has written it for `UNUSED_DAYS`
+    (its modification time: every successful compile into the folder
+    rewrites it), or when it cannot be read at all.  A record of another
+    `RECORD_FORMAT` (an older or newer gwc sharing the cache) is judged by
+    the same rules, not dropped for its format.  Temporary files of writes
+    that were interrupted go after a day.
+    """
+    now = time.time() if now is None else now
+    dropped = []
+    for path in sorted(builds_folder().glob("*")):
+        try:
+            age = now - path.stat().st_mtime
+            if path.name.endswith(".tmp"):
+                stale = age > DAY
+            elif path.suffix == ".json":
+                stale = age > UNUSED_DAYS * DAY or not _output_exists(path)
+            else:
+                stale = False
+            if stale:
+                path.unlink()
+                dropped.append(path)
+        except OSError:
+            continue            # another compile got there first, or the folder is read-only: no harm
+    return dropped
+
+
+def _output_exists(record: Path) -> bool:
+    try:
+        output = json.loads(record.read_text(encoding="utf-8")).get("output")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return False
+    return isinstance(output, str) and Path(output).is_dir()
 
 
 def signature(path: Path) -> Signature | None:

@@ -539,3 +539,20 @@ def test_reconfigure_a_raw_image_through_a_loop_device(node_folder: Path, raw_im
                               text=True)
     assert hostname.stdout == (node_folder / "overlay/etc/hostname").read_text()
     assert "no partition 2" in reconfigure(node_folder, "--image", str(image), "--partition", "2").stderr
+
+
+def test_reconfigure_writes_netplan_files_readable_by_root_only(sites_output: Path, tmp_path: Path) -> None:
+    """Even from a copy (or a git checkout) of the overlay that lost the file's 0600."""
+    node = tmp_path / "node"
+    shutil.copytree(sites_output / "nuig/nodes/wn01", node)
+    overlay_file = node / "overlay/etc/netplan/50-gwlang.yaml"
+    assert overlay_file.stat().st_mode & 0o777 == 0o600
+    overlay_file.chmod(0o644)
+    root = tmp_path / "image"
+    (root / "etc").mkdir(parents=True)
+    done = reconfigure(node, str(root))
+    assert done.returncode == 0, done.stderr
+    assert "wrote /etc/netplan/50-gwlang.yaml, mode 600" in done.stdout
+    assert (root / "etc/netplan/50-gwlang.yaml").stat().st_mode & 0o777 == 0o600
+    assert (root / "etc/netplan/50-gwlang.yaml").read_bytes() == overlay_file.read_bytes()
+    assert (root / "etc/hosts").stat().st_mode & 0o777 == 0o644

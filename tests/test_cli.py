@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +168,52 @@ def test_every_command_help_has_examples(command: str) -> None:
     done = run(command, "--help")
     assert done.returncode == 0
     assert "examples:" in done.stdout and f"gwc {command}" in done.stdout
+
+
+# ---------------------------------------------------------------- the examples of `--help`
+
+# Commands whose examples talk to the site's hosts: the runtime is tested against libvirt in test_runtime.py.
+NOT_RUN = {"plan", "apply", "status", "console", "destroy"}
+
+
+def _help_examples() -> list[str]:
+    """Each `gwc ...` line of the examples of `gwc --help` and of every `gwc COMMAND --help`, command part only."""
+    parser = cli.build_parser()
+    commands = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    epilogs = [parser.epilog or "", *(command.epilog or "" for command in commands[0].choices.values())]
+    found = []
+    for epilog in epilogs:
+        for line in epilog.splitlines():
+            if line.startswith("  gwc "):
+                found.append(re.split(r"\s{2,}", line.strip(), maxsplit=1)[0])    # before its description
+    return sorted(set(found))
+
+
+HELP_EXAMPLES = _help_examples()
+
+
+@pytest.mark.parametrize("example", HELP_EXAMPLES)
+def test_every_help_example_runs(example: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a user would paste it in the repository's root (a copy of it, where examples write)."""
+    words = shlex.split(example)
+    if words[1] in NOT_RUN:
+        pytest.skip(f"`gwc {words[1]}` talks to the site's hosts")
+    redirected = "--format" in words and "dot" not in words
+    if redirected and shutil.which("dot") is None:
+        pytest.skip("drawing needs Graphviz's `dot`")
+    if ">" in words:
+        words = words[:words.index(">")]        # the test captures stdout itself
+    for folder in ("sites", "docs/examples", "generated"):           # `gwc compile` writes generated/
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(words[1:])
+    captured = capsys.readouterr()
+    assert status == cli.EXIT_OK, captured.err
+    assert captured.out or captured.err == ""
+
+
+def test_the_help_examples_are_found() -> None:
+    """The parsing above finds the examples, including those of `gwc eval --help`."""
+    assert "gwc eval docs/examples/gateway.gw -E 'map (n: n.ip) (attrValues nodes)' --json" in HELP_EXAMPLES
+    assert len([e for e in HELP_EXAMPLES if shlex.split(e)[1] not in NOT_RUN]) >= 15

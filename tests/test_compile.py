@@ -308,3 +308,36 @@ def test_a_worker_process_that_dies_fails_the_compile_instead_of_hanging(
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("gwc: error: a worker process died") and "`-j 1`" in done.stderr, done.stderr
     assert tree(project / "generated") == before and leftovers(project) == []
+
+
+# ---------------------------------------------------------------- file modes
+
+NETPLAN_CASE = Path(__file__).resolve().parent / "cases/guest/netplan.gw"
+NETPLAN_FILE = "netplan/nodes/wn01/overlay/etc/netplan/50-gwlang.yaml"
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_netplan_files_are_written_readable_by_their_owner_only(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """netplan warns "Permissions for /etc/netplan/... are too open" of a file others can read."""
+    output = tmp_path / "out"
+    assert main(["compile", str(NETPLAN_CASE), "-o", str(output), "--no-cache"]) == 0
+    assert mode(output / NETPLAN_FILE) == 0o600
+    assert mode(output / "netplan/nodes/wn01/overlay/etc/hosts") == 0o644
+    assert mode(output / "netplan/nodes/wn01/reconfigure.sh") == 0o755
+
+
+def test_a_checked_out_netplan_file_is_current_for_check_and_put_right_by_compile(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Git keeps only the executable bit: a clone has the file at 0644, which `--check` accepts and compile fixes."""
+    output = tmp_path / "out"
+    assert main(["compile", str(NETPLAN_CASE), "-o", str(output), "--no-cache"]) == 0
+    (output / NETPLAN_FILE).chmod(0o644)
+    assert main(["compile", str(NETPLAN_CASE), "-o", str(output), "--check"]) == 0
+    capsys.readouterr()
+    assert main(["compile", str(NETPLAN_CASE), "-o", str(output), "--no-cache"]) == 0
+    assert ": 1 files written" in capsys.readouterr().out
+    assert mode(output / NETPLAN_FILE) == 0o600

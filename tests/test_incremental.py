@@ -6,7 +6,9 @@ same sources into another folder: keeping must never change a byte.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,51 @@ def test_derived_macs_that_coincide_by_chance_clash_only_on_one_host(
     assert code == 1, out
     assert "error[E0503]: MAC address `00:16:3e:36:96:70`" in err and "sites/alpha.gw:11:8" in err, err
     assert "set `mac` on one of these interfaces" in err
+
+
+# ---------------------------------------------------------------- pruning the records
+
+def records(cache: Path) -> set[str]:
+    return {path.name for path in (cache / "builds").glob("*.json")}
+
+
+def test_records_of_deleted_folders_unused_ones_and_broken_ones_are_pruned(
+        sources: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GWLANG_CACHE", str(cache))
+    for output in ("generated", "deleted", "unused"):
+        assert compile_(capsys, "-o", output)[0] == 0
+    kept, deleted, unused = (incremental.record_path(sources / name) for name in ("generated", "deleted", "unused"))
+    assert records(cache) == {kept.name, deleted.name, unused.name}
+    shutil.rmtree(sources / "deleted")
+    month_ago = time.time() - (incremental.UNUSED_DAYS + 1) * 24 * 3600
+    os.utime(unused, (month_ago, month_ago))
+    (cache / "builds/broken.json").write_text("{ not json")
+    interrupted = cache / "builds" / f"{kept.stem}.4242.tmp"
+    interrupted.write_text("{")
+    os.utime(interrupted, (month_ago, month_ago))
+    # Within a day of the last pruning, nothing is pruned: each pruning reads every record.
+    assert compile_(capsys)[0] == 0
+    assert records(cache) == {kept.name, deleted.name, unused.name, "broken.json"}
+    stamp = cache / "builds/.pruned"
+    os.utime(stamp, (month_ago, month_ago))
+    code, out, _ = compile_(capsys)
+    assert code == 0 and "3 sites unchanged" in out, "the folder's own record is kept, and used"
+    assert records(cache) == {kept.name}
+    assert not interrupted.exists() and (sources / "unused").is_dir()
+    assert time.time() - stamp.stat().st_mtime < 60
+
+
+def test_pruning_keeps_records_in_use_and_other_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GWLANG_CACHE", str(tmp_path / "cache"))
+    output = tmp_path / "out"
+    output.mkdir()
+    incremental.save_records(output, {})
+    folder = tmp_path / "cache/builds"
+    (folder / "notes.txt").write_text("mine")
+    fresh_tmp = folder / "x.1.tmp"
+    fresh_tmp.write_text("{")      # a compile writing its record right now
+    assert incremental.prune_records() == []
+    assert incremental.prune_records(now=time.time() + (incremental.UNUSED_DAYS + 1) * 24 * 3600) == [
+        incremental.record_path(output), fresh_tmp]
+    assert sorted(p.name for p in folder.iterdir()) == [".pruned", "notes.txt"]

@@ -71,6 +71,50 @@ def test_the_nocloud_config_disk_writes_every_overlay_file(lab: SiteTarget) -> N
     assert '  - path: "/etc/hostname"\n    permissions: \'0o644\'' in text
 
 
+NETPLAN = 'os.family = "debian"; os.network-config = "netplan";'
+
+
+@pytest.fixture(scope="module")
+def netplan_lab(tmp_path_factory: pytest.TempPathFactory) -> SiteTarget:
+    """The lab with netplan on `wn01` (ext4 disk) and `ce` (NoCloud), and a file of `ce`'s own beside netplan's."""
+    text = (CASES / "two-hosts.gw").read_text().replace("@CASES@", str(CASES))
+    text = text.replace("vm.cpu-cap = 50;", f"vm.cpu-cap = 50; {NETPLAN}")
+    text = text.replace('config-disk.format = "nocloud";', f'config-disk.format = "nocloud"; {NETPLAN} '
+                                                           'files."etc/netplan/60-extra.yaml" = "network: {}\\n";')
+    site = tmp_path_factory.mktemp("site") / "lab.gw"
+    site.write_text(text)
+    [(model, artifacts)] = compile_sources([site])
+    return site_target(model, artifacts)
+
+
+def test_netplan_files_on_an_ext4_config_disk_are_readable_by_root_only(netplan_lab: SiteTarget,
+                                                                        tmp_path: Path) -> None:
+    """netplan warns "Permissions for /etc/netplan/... are too open" of a file others can read."""
+    node = netplan_lab.nodes["wn01"]
+    assert node.config_disk is not None and node.config_disk.format == "ext4"
+    image = tmp_path / "config.img"
+    image.write_bytes(build_image(node.config_disk, node.uuid, node.hostname))
+    assert "network:" in debugfs(image, "cat /etc/netplan/50-gwlang.yaml")
+    assert "Mode:  0600" in debugfs(image, "stat /etc/netplan/50-gwlang.yaml")
+    assert "Mode:  0644" in debugfs(image, "stat /etc/network/interfaces")
+
+
+def test_netplan_files_on_a_nocloud_config_disk_are_readable_by_root_only(netplan_lab: SiteTarget) -> None:
+    node = netplan_lab.nodes["ce"]
+    assert node.config_disk is not None and node.config_disk.format == "nocloud"
+    iso = pycdlib.PyCdlib()
+    iso.open_fp(io.BytesIO(build_image(node.config_disk, node.uuid, node.hostname)))
+    try:
+        user = io.BytesIO()
+        iso.get_file_from_iso_fp(user, rr_path="/user-data")
+    finally:
+        iso.close()
+    text = user.getvalue().decode()
+    for path in ("/etc/netplan/50-gwlang.yaml", "/etc/netplan/60-extra.yaml"):
+        assert f'  - path: "{path}"\n    permissions: \'0o600\'' in text, text
+    assert '  - path: "/etc/network/interfaces"\n    permissions: \'0o644\'' in text
+
+
 @pytest.mark.parametrize("name", ["wn01", "ce"])
 def test_config_disk_images_are_reproducible(lab: SiteTarget, name: str) -> None:
     node = lab.nodes[name]

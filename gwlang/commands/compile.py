@@ -57,9 +57,14 @@ def register(commands: argparse._SubParsersAction[Any], common: argparse.Argumen
     parser.add_argument("--no-cache", action="store_true",
                         help="compile every site, even those whose sources did not change since the last compile "
                              "into this folder")
+    add_jobs(parser)
+    parser.set_defaults(handler=command_compile)
+
+
+def add_jobs(parser: argparse.ArgumentParser) -> None:
+    """`-j N`, shared by `gwc compile` and `gwc check` (which compiles without writing)."""
     parser.add_argument("-j", "--jobs", metavar="N", type=_jobs, default=None,
                         help="compile up to N sites at once in worker processes (default: one per core)")
-    parser.set_defaults(handler=command_compile)
 
 
 def _jobs(text: str) -> int:

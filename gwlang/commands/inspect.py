@@ -119,34 +119,47 @@ CHECK_EPILOG = """\
 examples:
   gwc check                      every site under sites/, and MACs across all of them
   gwc check sites/tcd.gw
+  gwc check -j 1                 in one process (default: a worker process per core)
 """
 
 
 def register_check(commands: argparse._SubParsersAction[Any],
                    common: argparse.ArgumentParser) -> None:
-    check = commands.add_parser("check", parents=[common], help="evaluate and check every site",
-                                description="Evaluate every concrete site and run the site-wide checks, "
-                                            "including MAC addresses across all the sites.",
+    from gwlang.commands.compile import add_jobs
+    check = commands.add_parser("check", parents=[common], help="find every error `gwc compile` would report",
+                                description="Compile every concrete site in memory, as `gwc compile` does, and "
+                                            "write nothing: every error of evaluation, the site-wide checks, "
+                                            "MAC addresses across all the sites and the file formats.",
                                 epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_sources(check)
+    add_jobs(check)
     check.set_defaults(handler=command_check)
 
 
 def command_check(arguments: argparse.Namespace) -> str:
-    from gwlang.model.checks import check_across_sites
+    """`gwc compile` without the writer and without the records of the last compile.
+
+    Checking through the same `compile_program` is what makes `check` find
+    exactly the errors `compile` finds: the emitters refuse values the file
+    formats cannot carry (E06xx), which no model-level check sees.  Rendering
+    the artifacts costs about a third more than evaluating alone (the
+    example sites: 1.9 s instead of 1.4 s); they are dropped site by site,
+    and the build records are neither read nor written, so every site is
+    checked.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    from gwlang.parallel import available_cores
+    from gwlang.pipeline import compile_program
 
     def run(program: Program) -> str:
-        problems = []
-        models = []
         sites = program.sites() if arguments.site is None else [pick_site(program, arguments.site)]
-        for site in sites:
-            try:
-                models.append(program.site_model(site, checked=True))
-            except GwError as failure:
-                problems.extend(failure.diagnostics)
-        problems.extend(check_across_sites(models))
-        if problems:
-            raise GwError(problems)
-        nodes = sum(len(m.nodes) for m in models)
-        return f"{plural(len(models), 'site')}, {plural(nodes, 'node')}: no problems"
+        nodes = 0
+        try:
+            for compiled in compile_program(program, sites, jobs=arguments.jobs or available_cores()):
+                nodes += compiled.nodes
+        except BrokenProcessPool as broken:
+            raise CommandAborted(f"a worker process died ({broken}). Is memory short? "
+                                 "`-j 1` checks in one process") from broken
+        return f"{plural(len(sites), 'site')}, {plural(nodes, 'node')}: no problems"
     return with_program(arguments, run)

@@ -16,6 +16,14 @@ class Artifact:
     node: str | None = None
     sources: tuple[str, ...] = ()
     executable: bool = False
+    private: bool = False           # readable by its owner only (netplan's files, see overlay.py)
+
+    @property
+    def mode(self) -> int:
+        """The permissions of the written file: in the output folder, a node's image and its config disk."""
+        if self.executable:
+            return 0o755
+        return 0o600 if self.private else 0o644
 
     @property
     def data(self) -> bytes:

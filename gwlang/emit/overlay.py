@@ -39,6 +39,15 @@ PATH_MAX = 4095         # bytes in a whole path, less the NUL
 
 KINDS = {"etc/hosts": "guest-hosts", "etc/resolv.conf": "guest-resolver", "etc/hostname": "guest-hostname"}
 
+# Folders whose files only root may read (mode 0600), generated or a node's own `files`: netplan warns
+# "Permissions for /etc/netplan/... are too open" otherwise, as the files may hold Wi-Fi or VPN secrets.
+PRIVATE_FOLDERS = ("etc/netplan/",)
+
+
+def is_private(path: str) -> bool:
+    """Whether the overlay file at `path` (relative to the guest's root) is written 0600."""
+    return path.startswith(PRIVATE_FOLDERS)
+
 
 @dataclass(frozen=True)
 class OverlayFile:
@@ -75,8 +84,8 @@ def overlays(model: SiteModel, guests: list[Guest]) -> list[Artifact]:
             problems.extend(EmitError(guest.entity, ("network",), f"a network file of node `{guest.name}` "
                                                                   f"cannot be written: {problem}").diagnostics)
             continue
-        artifacts.extend(Artifact(f"nodes/{guest.name}/overlay/{f.path}", f.text, f.kind, node=guest.name)
-                         for f in files)
+        artifacts.extend(Artifact(f"nodes/{guest.name}/overlay/{f.path}", f.text, f.kind, node=guest.name,
+                                  private=is_private(f.path)) for f in files)
     if problems:
         raise GwError(problems)
     return artifacts

@@ -18,6 +18,7 @@ from gwlang.emit.environment import render
 from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.guest import EmitError, Guest
 from gwlang.emit.lcfg import profile_path
+from gwlang.emit.overlay import PRIVATE_FOLDERS
 
 FIRSTBOOT_MARK = "etc/gwlang/firstboot"
 # The profile is named after the FQDN, so it must be a plain DNS name: no `/`, no `..`, one line.
@@ -40,7 +41,8 @@ def reconfigure_script(guest: Guest) -> Artifact:
             raise EmitError(guest.entity, (), f"the {what} name `{name}` cannot be written into a shell comment")
     try:
         text = render("node/reconfigure.sh.j2", site=guest.site, node=guest.name, fqdn=guest.fqdn,
-                      profile=profile_path(guest), firstboot=FIRSTBOOT_MARK)
+                      profile=profile_path(guest), firstboot=FIRSTBOOT_MARK,
+                      private_folders=PRIVATE_FOLDERS)
     except Unrepresentable as problem:
         raise EmitError(guest.entity, ("network", "fqdn"), str(problem)) from None
     return Artifact(f"nodes/{guest.name}/reconfigure.sh", text, "reconfigure-script", guest.host, guest.name,

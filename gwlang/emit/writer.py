@@ -87,12 +87,12 @@ class TreeWriter:
         target = self.staging / relative
         old = self.output / relative
         data = artifact.data
-        if old.is_file() and not old.is_symlink() and _same(old, data, artifact.executable):
+        if old.is_file() and not old.is_symlink() and _same(old, data, artifact.mode, exact_mode=True):
             self.summary.unchanged.append(relative)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        os.chmod(target, 0o755 if artifact.executable else 0o644)
+        os.chmod(target, artifact.mode)
         self.summary.written.append(relative)
 
     def keep(self, files: list[str]) -> None:
@@ -179,7 +179,7 @@ def compare(output: Path, artifacts: Iterator[Artifact], sites: set[str] | None 
         path = output / relative
         if not path.is_file():
             differences.append(Difference(relative, "missing", artifact.text, None))
-        elif not _same(path, artifact.data, artifact.executable):
+        elif not _same(path, artifact.data, artifact.mode, exact_mode=False):
             actual = path.read_bytes().decode("utf-8", errors="replace")
             differences.append(Difference(relative, "changed", artifact.text, actual))
     for relative in sorted(owned - produced):
@@ -211,10 +211,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _same(path: Path, data: bytes, executable: bool) -> bool:
+def _same(path: Path, data: bytes, mode: int, exact_mode: bool) -> bool:
+    """The file holds `data` with `mode`: every permission bit when writing, only the executable bit for `--check`.
+
+    Git keeps only the executable bit, so a checked-out generated/ has its
+    private files (netplan's, 0600) at the umask's 0644: `--check` must not
+    call that stale, while `gwc compile` puts the mode right.
+    """
     try:
         stat = path.stat()
-        if stat.st_size != len(data) or bool(stat.st_mode & 0o100) != executable:
+        same_mode = (stat.st_mode & 0o777) == mode if exact_mode else bool(stat.st_mode & 0o100) == bool(mode & 0o100)
+        if stat.st_size != len(data) or not same_mode:
             return False
         return path.read_bytes() == data
     except OSError:

@@ -152,7 +152,7 @@ def _config_disk(g: Guest, by_path: Mapping[str, Artifact], artifacts: Sequence[
     if g.config_disk is None:
         return None
     prefix = f"nodes/{g.name}/overlay/"
-    files = [OverlayFile(a.path[len(prefix):], 0o755 if a.executable else 0o644, a.data)
+    files = [OverlayFile(a.path[len(prefix):], a.mode, a.data)
              for a in artifacts if a.path.startswith(prefix)]
     if g.config_disk.format == "ext4":
         profile = by_path.get(f"nodes/{g.name}/profile.xml")

@@ -17,7 +17,8 @@
 #                    image FILE is attached and mounted read-only)
 #
 # Inside the image root, and nowhere else, it
-#   1. copies each file of overlay/ (beside this script) to the same path;
+#   1. copies each file of overlay/ (beside this script) to the same path,
+#      with its mode (0600 under etc/netplan/, whatever the copy says);
 #   2. installs profile.xml (beside this script) as the LCFG client's profile,
 #      /var/lcfg/conf/profile/xml/wn02.ucd.example.ie.xml;
 #   3. writes the first-boot mark /etc/gwlang/firstboot (node, site and profile
@@ -166,6 +167,10 @@ copy_overlay() {
     while IFS= read -r -d '' file; do
         relative=${file#"$overlay"/}
         mode=$(stat -c %a -- "$file")
+        # A copy or a git checkout of the overlay may have lost the mode: files only root may read stay so.
+        case $relative in
+            etc/netplan/*) mode=600 ;;
+        esac
         put "$relative" "$mode" < "$file"
     done < <(find "$overlay" -type f -print0 | sort -z)
 }
