@@ -44,7 +44,8 @@ _TABLE = [
          "In `node wn[01..16]` the first bound must not be above the second."),
     Code("E0113", "syntax", "duplicate function argument",
          "A set pattern names an argument twice (`{ x, y, x }:`), or names its `@` binding "
-         "among its arguments (`args@{ args, ... }:`); as in Nix, this is an error even if the function is never called."),
+         "among its arguments (`args@{ args, ... }:`); as in Nix, this is an error even if the function "
+         "is never called."),
     # evaluation
     Code("E0201", "evaluation", "undefined variable",
          "A name that no `let`, function argument, import or builtin defines here."),
