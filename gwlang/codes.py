@@ -48,7 +48,8 @@ _TABLE = [
          "is never called."),
     # evaluation
     Code("E0201", "evaluation", "undefined variable",
-         "A name that no `let`, function argument, import or builtin defines here."),
+         "A name that no `let`, function argument, import or builtin defines here. As in Nix, names are "
+         "checked before evaluation, so one in code that never runs is reported too."),
     Code("E0202", "evaluation", "missing attribute",
          "Selecting an attribute (or a domain value's field) that does not exist. "
          "Use `s.a or default` or `s ? a` for optional attributes."),

@@ -54,7 +54,7 @@ def test_infinite_recursion_of_a_let_binding(in_cases: Path) -> None:
 def test_every_independent_error_of_a_set_is_reported(in_cases: Path) -> None:
     output = gwc_eval(Path("eval/multiple-errors.gw"))
     codes = [line.split("]")[0] for line in output.splitlines() if line.startswith("error[")]
-    assert codes == ["error[E0201", "error[E0206", "error[E0207", "error[E0206", "error[E0206"]
+    assert codes == ["error[E0202", "error[E0206", "error[E0207", "error[E0206", "error[E0206"]
     assert output.endswith("5 errors")
     assert output.count("error[E0206]: reported once") == 1
 
