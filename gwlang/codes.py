@@ -42,9 +42,14 @@ _TABLE = [
          "such as an octet above 255 or a network with host bits set."),
     Code("E0112", "syntax", "backwards node family range",
          "In `node wn[01..16]` the first bound must not be above the second."),
+    Code("E0113", "syntax", "duplicate function argument",
+         "A set pattern names an argument twice (`{ x, y, x }:`), or names its `@` binding "
+         "among its arguments (`args@{ args, ... }:`); as in Nix, this is an error even if the function "
+         "is never called."),
     # evaluation
     Code("E0201", "evaluation", "undefined variable",
-         "A name that no `let`, function argument, import or builtin defines here."),
+         "A name that no `let`, function argument, import or builtin defines here. As in Nix, names are "
+         "checked before evaluation, so one in code that never runs is reported too."),
     Code("E0202", "evaluation", "missing attribute",
          "Selecting an attribute (or a domain value's field) that does not exist. "
          "Use `s.a or default` or `s ? a` for optional attributes."),

@@ -65,11 +65,11 @@ def test_user_error_exits_1_with_a_located_diagnostic(tmp_path: Path) -> None:
 
 
 def test_error_format_json(tmp_path: Path) -> None:
-    write(tmp_path, "bad.gw", "{ a = 1GiB < 3; b = c; }")
+    write(tmp_path, "bad.gw", "{ a = 1GiB < 3; b = { }.c; }")
     done = run("eval", "bad.gw", "--error-format=json", cwd=tmp_path)
     assert done.returncode == 1
     diagnostics = json.loads(done.stdout)
-    assert [d["code"] for d in diagnostics] == ["E0208", "E0201"]
+    assert [d["code"] for d in diagnostics] == ["E0208", "E0202"]
     first = diagnostics[0]
     assert first["primary"]["file"] == "bad.gw"
     assert (first["primary"]["line"], first["primary"]["column"]) == (1, 12)

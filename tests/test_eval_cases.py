@@ -54,7 +54,7 @@ def test_infinite_recursion_of_a_let_binding(in_cases: Path) -> None:
 def test_every_independent_error_of_a_set_is_reported(in_cases: Path) -> None:
     output = gwc_eval(Path("eval/multiple-errors.gw"))
     codes = [line.split("]")[0] for line in output.splitlines() if line.startswith("error[")]
-    assert codes == ["error[E0201", "error[E0206", "error[E0207", "error[E0206", "error[E0206"]
+    assert codes == ["error[E0202", "error[E0206", "error[E0207", "error[E0206", "error[E0206"]
     assert output.endswith("5 errors")
     assert output.count("error[E0206]: reported once") == 1
 
@@ -82,3 +82,10 @@ def test_keyword_named_let_binding_after_two_others(tmp_path: Path, monkeypatch:
     # The parser goes back over `site` (a keyword there) more than once: each time the bindings must be as read.
     (tmp_path / "b.gw").write_text("let a = 1; b = 2; c = 3; site = 4; d = 5; node = 6; in [ a b c site d node ]\n")
     assert gwc_eval(Path("b.gw")) == "[ 1 2 3 4 5 6 ]"
+
+
+def test_builtins_force_only_what_their_result_needs(in_cases: Path) -> None:
+    output = gwc_eval(Path("eval/builtins-force-only-what-they-need.gw"))
+    assert "error" not in output
+    assert "foldl-start = 42;" in output
+    assert 'replaceStrings-unused = "AAA";' in output

@@ -290,3 +290,31 @@ def test_errors_in_an_imported_module_point_into_it(tree: Path, snapshot: Snapsh
                  "syntax.gw": 'import "./lib/bad-syntax.gw";\n',
                  "lib/bad-syntax.gw": "let x = [ 1, 2 ];\n"})
     assert gwc_eval(Path("main.gw")) + "\n\n" + gwc_eval(Path("syntax.gw")) == snapshot
+
+
+# ---------------------------------------------------------------- names checked before evaluation
+
+
+def test_names_of_an_open_import_are_known_to_the_static_check(tree: Path) -> None:
+    write(tree, {"main.gw": 'import "./lib/roles.gw";\nlet role = x: if x then ce-role else se-role;\n'
+                            "let answer = 1;\n",
+                 "lib/roles.gw": 'let ce-role = "ce";\nlet se-role = "se";\n'})
+    # `role` is never called: its names resolve through the open import, so nothing is reported.
+    assert gwc_eval(Path("main.gw"), "answer") == "1"
+
+
+def test_undefined_name_in_an_uncalled_function_suggests_imported_names(tree: Path,
+                                                                        snapshot: SnapshotAssertion) -> None:
+    write(tree, {"main.gw": 'import "./lib/roles.gw";\nlet role = x: ce-rol;\nlet answer = 1;\n',
+                 "lib/roles.gw": 'let ce-role = "ce";\n'})
+    output = gwc_eval(Path("main.gw"), "answer")
+    assert output.startswith("error[E0201]: undefined variable `ce-rol`\n --> main.gw:2:15")
+    assert "did you mean `ce-role`" in output
+    assert output == snapshot
+
+
+def test_undefined_name_in_an_imported_module_points_into_it(tree: Path) -> None:
+    write(tree, {"main.gw": 'import "./lib/roles.gw" as roles;\nlet answer = roles.ce;\n',
+                 "lib/roles.gw": 'let ce = "ce";\nlet unused = x: missing;\n'})
+    assert gwc_eval(Path("main.gw")).startswith("error[E0201]: undefined variable `missing`\n"
+                                                " --> lib/roles.gw:2:17")

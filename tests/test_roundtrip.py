@@ -121,8 +121,10 @@ def bindings(children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[tuple[a
 
 def patterns(children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Pattern]:
     formal = st.builds(ast.Formal, names, st.none() | children, st.just(SPAN))
-    return st.builds(ast.Pattern, st.lists(formal, max_size=3).map(tuple), st.booleans(), st.none() | names,
-                     st.just(SPAN))
+    # A name twice in one pattern, the `@` name included, is an error (E0113).
+    return st.builds(ast.Pattern, st.lists(formal, max_size=3, unique_by=lambda f: f.name).map(tuple),
+                     st.booleans(), st.none() | names, st.just(SPAN)
+                     ).filter(lambda pattern: pattern.bind_as not in {f.name for f in pattern.formals})
 
 
 def negations(children: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Negate]:

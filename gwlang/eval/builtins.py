@@ -136,14 +136,18 @@ def _filter(ev: Any, span: Span, predicate: Any, items: Any) -> tuple[Any, ...]:
 
 @builtin("foldl", "foldl op start list", "foldl (acc: x: acc + x) 0 [ 1 2 3 ]", "6")
 def _foldl(ev: Any, span: Span, function: Any, start: Any, items: Any) -> Any:
-    """Left fold, strict in the accumulator (Nix's `foldl'`), so long lists need no deep stack."""
+    """Left fold, strict in the accumulator (Nix's `foldl'`), so long lists need no deep stack.
+
+    Strict in what `op` returns, not in `start`: like Nix, the start value is
+    forced only if `op` uses it (or the list is empty and it is the result).
+    """
     function = _function(ev, function, "foldl", span)
-    accumulator = ev.force(start)
     call2 = ev.call2
     force = ev.force
+    accumulator = start
     for item in _list(ev, items, "foldl", span):
         accumulator = force(call2(function, accumulator, item, span))
-    return accumulator
+    return force(accumulator)
 
 
 @builtin("length", "length list", "length [ 1 2 3 ]", "3")
@@ -342,9 +346,15 @@ def _map_attrs(ev: Any, span: Span, function: Any, attrs: Any) -> AttrSet:
     """Apply `f name value` to every attribute (lazily)."""
     function = _function(ev, function, "mapAttrs", span)
     values = _set(ev, attrs, "mapAttrs", span)
-    call = ev.call
-    return AttrSet({name: Thunk(_bound(call, call(function, name, span), value, span), None, name, span)
+    # Not even `f name` is applied before the attribute is used: its body may throw.
+    call2 = ev.call2
+    return AttrSet({name: Thunk(_bound_pair(call2, function, name, value, span), None, name, span)
                     for name, value in values.attrs.items()}, values.spans)
+
+
+def _bound_pair(call2: Callable[..., Any], function: Any, first: Any, second: Any,
+                span: Span) -> Callable[[], Any]:
+    return lambda: call2(function, first, second, span)
 
 
 @builtin("filterAttrs", "filterAttrs predicate set", "filterAttrs (n: v: v > 1) { a = 1; b = 2; }", "{ b = 2; }")
@@ -425,18 +435,28 @@ def _substring(ev: Any, span: Span, start: Any, length: Any, text: Any) -> str:
 
 @builtin("replaceStrings", "replaceStrings from to s", "replaceStrings [ \".\" ] [ \"-\" ] \"a.b.c\"", "\"a-b-c\"")
 def _replace_strings(ev: Any, span: Span, sources: Any, targets: Any, text: Any) -> str:
-    """Replace each string of `from` by the matching one of `to`, left to right, in one pass."""
+    """Replace each string of `from` by the matching one of `to`, left to right, in one pass.
+
+    Every `from` is needed to scan; a `to` is forced only when its `from`
+    matches (as in Nix), so an unused replacement may be a `throw`.
+    """
     old = [_str(ev, s, "replaceStrings", span) for s in _list(ev, sources, "replaceStrings", span)]
-    new = [_str(ev, s, "replaceStrings", span) for s in _list(ev, targets, "replaceStrings", span)]
-    if len(old) != len(new):
+    replacements = _list(ev, targets, "replaceStrings", span)
+    if len(old) != len(replacements):
         raise _invalid("`replaceStrings` needs two lists of the same length", span)
+    forced: dict[int, str] = {}
+
+    def new(position: int) -> str:
+        if position not in forced:
+            forced[position] = _str(ev, replacements[position], "replaceStrings", span)
+        return forced[position]
     subject = _str(ev, text, "replaceStrings", span)
     out: list[str] = []
     index = 0
     while index <= len(subject):
-        for pattern, replacement in zip(old, new, strict=True):
+        for position, pattern in enumerate(old):
             if subject.startswith(pattern, index):
-                out.append(replacement)
+                out.append(new(position))
                 index += len(pattern) if pattern else 0
                 if not pattern:
                     if index < len(subject):

@@ -18,6 +18,7 @@ from typing import Any
 
 from gwlang.diagnostics import GwError, Label, Source, Span, did_you_mean, error
 from gwlang.eval.evaluator import Evaluator
+from gwlang.eval.scopes import undefined_in_module
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk, type_name
 from gwlang.syntax import ast
 from gwlang.syntax.parser import parse
@@ -252,6 +253,7 @@ class ModuleLoader:
         module = loaded.module
         if module.body is not None:
             if loaded.value_thunk is None:
+                self._check_names(loaded, self.evaluator.root_scope)
                 loaded.value_thunk = Thunk(module.body, self.evaluator.root_scope, loaded.source.name,
                                            module.body.span)
             return self.evaluator.force_thunk(loaded.value_thunk)
@@ -295,7 +297,14 @@ class ModuleLoader:
                 self._define(own, own_spans, item.name.name, item.name.span, declaration)
                 exported[item.name.name] = declaration
         loaded.exports = AttrSet(exported, {k: own_spans[k] for k in exported})
+        self._check_names(loaded, scope)
         return scope
+
+    def _check_names(self, loaded: LoadedModule, scope: Scope) -> None:
+        """Every undefined name of the module, before any of it runs (the scope is complete only now)."""
+        problems = undefined_in_module(loaded.module, scope.all_names())
+        if problems:
+            raise GwError(problems)
 
     def _value_later(self, loaded: LoadedModule) -> Callable[[], Any]:
         return lambda: self.value(loaded)

@@ -102,7 +102,13 @@ def _mismatch(op: str, left: Any, right: Any, expr: ast.BinOp, hint: str | None)
 
 
 def equal(evaluator: Evaluator, left: Any, right: Any) -> bool:
-    """Structural equality, forcing what it compares; different types are unequal."""
+    """Structural equality, forcing what it compares; different types are unequal.
+
+    Elements are compared first to last (attributes by sorted name), and the
+    first difference ends it, so `[ 1 (throw "x") ] == [ 2 (throw "x") ]` is
+    false without forcing the throws, as in Nix: `pending` is a stack, hence
+    the reversals.
+    """
     pending = [(left, right)]
     while pending:
         a, b = pending.pop()
@@ -116,11 +122,11 @@ def equal(evaluator: Evaluator, left: Any, right: Any) -> bool:
         if kind is tuple:
             if len(a) != len(b):
                 return False
-            pending.extend(zip(a, b, strict=True))
+            pending.extend(reversed(list(zip(a, b, strict=True))))
         elif kind is AttrSet:
             if a.attrs.keys() != b.attrs.keys():
                 return False
-            pending.extend((a.attrs[k], b.attrs[k]) for k in a.attrs)
+            pending.extend((a.attrs[k], b.attrs[k]) for k in sorted(a.attrs, reverse=True))
         elif kind is Closure or kind is Builtin:
             if a is not b:
                 return False

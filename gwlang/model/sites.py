@@ -16,6 +16,7 @@ from typing import Any
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error, unique
 from gwlang.eval.evaluator import Evaluator
+from gwlang.eval.scopes import undefined_in_statements
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk
 from gwlang.model.linearize import c3
 from gwlang.model.merge import Body, Entity
@@ -59,6 +60,8 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
                 for name, index in _family(item):
                     nodes.setdefault(name, []).append(_NodeEntry(item, declaration, index))
     _check_names(hosts, nodes)
+    _check_scopes(sites, set(hosts) | set(nodes), {name for name, entries in nodes.items()
+                                                  if any(entry.index is not None for entry in entries)})
 
     site_names: dict[str, Any] = {}
     all_hosts = AttrSet({})
@@ -258,6 +261,30 @@ def _family(declaration: ast.NodeDecl) -> list[tuple[str, int | None]]:
         return [(declaration.name.name, None)]
     return [(f"{declaration.name.name}{str(i).zfill(family.width)}", i)
             for i in range(family.low, family.high + 1)]
+
+
+def _check_scopes(sites: list[Declaration], members: set[str], indexed: set[str]) -> None:
+    """Undefined names in the bodies of `sites`, seeing the hosts and nodes of the site compiled.
+
+    Done here rather than when the module is loaded: an inherited site's
+    bodies see the hosts and nodes its descendant declares.
+    """
+    problems = []
+    for declaration in sites:
+        assert isinstance(declaration.node, ast.SiteDecl)
+        module_names = declaration.scope.all_names() | members
+        statements = [item for item in declaration.node.items if isinstance(item, ast.Define | ast.Assert)]
+        problems += undefined_in_statements(statements, module_names | {"site", "nodes", "hosts"})
+        for item in declaration.node.items:
+            if isinstance(item, ast.HostDecl):
+                problems += undefined_in_statements(item.body, module_names | {"host", "site", "nodes", "hosts"})
+            elif isinstance(item, ast.NodeDecl):
+                late = {"node", "host", "site", "nodes", "hosts"}
+                if any(name in indexed for name, _ in _family(item)):
+                    late.add("index")
+                problems += undefined_in_statements(item.body, module_names | late)
+    if problems:
+        raise GwError(unique(problems))
 
 
 def _check_names(hosts: dict[str, list[tuple[ast.HostDecl, Declaration]]],

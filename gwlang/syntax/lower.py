@@ -9,6 +9,7 @@ that parsing goes on and finds the next independent error.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -279,22 +280,46 @@ class Lowerer(Transformer[Token, Any]):
     def lambda_plain(self, c: list[Any]) -> ast.Lambda:
         return ast.Lambda(str(c[0]), c[2], self._span(c))
 
-    def _pattern(self, c: list[Any], bind_as: str | None) -> ast.Pattern:
+    def _pattern(self, c: list[Any], bind_as: Token | None) -> ast.Pattern:
         formals: tuple[ast.Formal, ...] = ()
         ellipsis = False
         for child in c:
             if isinstance(child, tuple):
                 formals, ellipsis = child
-        return ast.Pattern(formals, ellipsis, bind_as, self._span(c))
+        self._check_duplicate_formals(formals, bind_as)
+        name = None if bind_as is None else str(bind_as)
+        return ast.Pattern(formals, ellipsis, name, self._span(c))
+
+    def _check_duplicate_formals(self, formals: tuple[ast.Formal, ...], bind_as: Token | None) -> None:
+        """Each name once per pattern, the `@` name included: Nix rejects the rest when parsing.
+
+        Reported here rather than left to the evaluator, where the last binding
+        would silently win, and even in a function never called.
+        """
+        # By place, so that in `{ x }@x` the one named again is the `@` name.
+        names = [(formal.name, Span(self.source, formal.span.start, formal.span.start + len(formal.name)))
+                 for formal in formals]
+        if bind_as is not None:
+            names.append((str(bind_as), self._token_span(bind_as)))
+        first: dict[str, Span] = {}
+        for name, span in sorted(names, key=lambda named: named[1].start):
+            if name not in first:
+                first[name] = span
+                continue
+            self.diagnostics.append(Diagnostic(
+                "E0113", f"duplicate function argument `{name}`", Label(span, "named again here"),
+                (Label(first[name], "first named here"),),
+                ("a function's arguments, its `@` name included, must each have a name of their own",),
+                f"rename or remove one of the two `{name}`"))
 
     def lambda_pattern(self, c: list[Any]) -> ast.Lambda:
         return ast.Lambda(self._pattern(c[:-2], None), c[-1], self._span(c))
 
     def lambda_pattern_at_right(self, c: list[Any]) -> ast.Lambda:
-        return ast.Lambda(self._pattern(c[:-4], str(c[-3])), c[-1], self._span(c))
+        return ast.Lambda(self._pattern(c[:-4], c[-3]), c[-1], self._span(c))
 
     def lambda_pattern_at_left(self, c: list[Any]) -> ast.Lambda:
-        return ast.Lambda(self._pattern(c[2:-2], str(c[0])), c[-1], self._span(c))
+        return ast.Lambda(self._pattern(c[2:-2], c[0]), c[-1], self._span(c))
 
     def formals(self, c: list[Any]) -> tuple[tuple[ast.Formal, ...], bool]:
         formals = tuple(x for x in c if isinstance(x, ast.Formal))
@@ -519,9 +544,11 @@ def _plain_string(expr: ast.Str) -> str:
 def _dedent(pieces: list[Any]) -> tuple[str | ast.Expr, ...]:
     """Nix's rule for `''...''`: strip the indentation common to every line.
 
-    Interpolations and escapes count as text when measuring indentation; a
-    first line holding only blanks is dropped, and so are the blanks after the
-    last newline.  Escapes are applied after measuring, so `''$` never shifts it.
+    Only spaces count, and only lines holding more than spaces are measured;
+    interpolations and escapes count as text.  A first line holding only
+    spaces is dropped with its newline, and so are the spaces after the last
+    newline (the newline stays).  Escapes are applied after measuring, so
+    `''$` never shifts it.
     """
     # Split into lines of (kind, text) fragments.
     lines: list[list[tuple[str, Any]]] = [[]]
@@ -553,8 +580,10 @@ def _dedent(pieces: list[Any]) -> tuple[str | ast.Expr, ...]:
         lines = lines[1:]
     if len(lines) > 1 and indentation(lines[-1]) is None:
         lines[-1] = []
+    # With no line but blanks nothing bounds the cut, and every blank goes
+    # (Nix: `''\n  ''` is `""`, `''  ''` too).
     widths = [w for w in (indentation(line) for line in lines) if w is not None]
-    strip = min(widths, default=0)
+    strip = min(widths, default=sys.maxsize)
     parts: list[str | ast.Expr] = []
 
     def add(value: str | ast.Expr) -> None:

@@ -37,6 +37,7 @@ SYNTAX_CODES = {
     "E0108": "unexpected end of file",
     "E0109": "invalid literal",
     "E0112": "backwards node family range",
+    "E0113": "duplicate function argument",
 }
 
 # Each pass may close one more runaway string; a file rarely has more.

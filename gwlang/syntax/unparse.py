@@ -206,8 +206,11 @@ def quote(text: str) -> str:
     return '"' + _escape(text) + '"'
 
 
-def _escape(text: str) -> str:
+def _escape(text: str, interpolation_follows: bool = False) -> str:
+    """`text` inside `"..."`; a `$` last before an interpolation is `\\$`, or `$${` would read as text (Nix)."""
     text = text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    if interpolation_follows and text.endswith("$"):
+        text = text[:-1] + "\\$"
     return text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
 
 
@@ -218,8 +221,9 @@ def _string(string: ast.Str, indent: str) -> str:
 
 
 def _ordinary(string: ast.Str, indent: str) -> str:
-    pieces = [_escape(part) if isinstance(part, str) else "${" + expression(part, indent) + "}"
-              for part in string.parts]
+    pieces = [_escape(part, number + 1 < len(string.parts)) if isinstance(part, str)
+              else "${" + expression(part, indent) + "}"
+              for number, part in enumerate(string.parts)]
     return '"' + "".join(pieces) + '"'
 
 
@@ -275,7 +279,8 @@ def _escape_indented(text: str, interpolation_follows: bool) -> str:
             continue
         if char == "'" and (rest.startswith("${") or (not rest and not interpolation_follows)):
             out.append("''\\'")  # before the `''$` escape, or the closing `''`
-        elif char == "$" and rest.startswith("{"):
+        elif char == "$" and (rest.startswith("{") or (not rest and interpolation_follows)):
+            # `''$` before `{`, and before an interpolation: `$${` would read as text (Nix)
             out.append("''$")
         else:
             out.append(char)

@@ -1,0 +1,174 @@
+"""The static scope check: every name a module uses is defined where it is used.
+
+Nix reports an undefined variable when it parses a file, in code that never
+runs too; gw does the same, but only once a module's scope is known, since
+`import <x.gw>;` (without `as`) brings in names that exist only once the
+imported module is loaded.  gw has no `with`, so every name is resolvable
+statically, with two exceptions checked elsewhere or not at all: the bodies
+of a site, whose scope holds the hosts and nodes of the concrete site being
+compiled (checked by `gwlang.model.sites` with those names), and a `let` or
+`rec` set with a computed name (`${...} = ...;`), whose names are only known
+once it is evaluated: inside one, every name is taken as defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import assert_never
+
+from gwlang.diagnostics import Diagnostic, Label, Span, did_you_mean
+from gwlang.syntax import ast
+
+# One frame of names per binding construct, innermost last; `None` is a frame
+# whose names are computed (a `let` with `${...}` names): anything may be there.
+Visible = tuple[frozenset[str] | None, ...]
+
+# The late-bound names of profile bodies and schema defaults (docs/language.md, section 5).
+ENTITY_NAMES = frozenset({"node", "host", "site", "nodes", "hosts"})
+SCHEMA_DEFAULT_NAMES = ENTITY_NAMES | {"key"}
+
+_NOTE = "every name is checked before anything is evaluated, also in code that never runs (as in Nix)"
+
+
+def undefined_in_module(module: ast.Module, names: Iterable[str]) -> list[Diagnostic]:
+    """Undefined names in a module's `let`s, schemas and profiles; `names` is its scope (imports, builtins)."""
+    outer: Visible = (frozenset(names),)
+    checker = _Checker()
+    if module.body is not None:
+        checker.expr(module.body, outer)
+    for item in module.items:
+        match item:
+            case ast.LetItem(bindings=bindings):
+                checker.bindings(bindings, outer, outer)
+            case ast.SchemaDecl(fields=fields):
+                for field in fields:
+                    if field.default is not None:
+                        checker.expr(field.default, (*outer, SCHEMA_DEFAULT_NAMES))
+            case ast.ProfileDecl(body=body):
+                checker.statements(body, (*outer, ENTITY_NAMES))
+            case ast.ImportItem() | ast.SiteDecl():
+                pass  # a site's bodies are checked with its hosts and nodes, when it is compiled
+            case _:
+                assert_never(item)
+    return checker.problems
+
+
+def undefined_in_statements(statements: Iterable[ast.Statement], names: Iterable[str]) -> list[Diagnostic]:
+    """Undefined names in the statements of a site, host or node body that sees `names`."""
+    checker = _Checker()
+    checker.statements(statements, (frozenset(names),))
+    return checker.problems
+
+
+def _defines(visible: Visible, name: str) -> bool:
+    return any(frame is None or name in frame for frame in visible)
+
+
+def _bound_names(bindings: tuple[ast.Binding, ...]) -> frozenset[str] | None:
+    """The names a `let` or `rec` set binds, or None when one is computed."""
+    names: set[str] = set()
+    for binding in bindings:
+        if isinstance(binding, ast.Inherit):
+            names.update(key.name for key in binding.names)
+        elif isinstance(binding.path[0], ast.StaticKey):
+            names.add(binding.path[0].name)
+        else:
+            return None
+    return frozenset(names)
+
+
+class _Checker:
+    """Walks expressions with the names visible at each point; collects one diagnostic per undefined use."""
+
+    def __init__(self) -> None:
+        self.problems: list[Diagnostic] = []
+
+    def statements(self, statements: Iterable[ast.Statement], visible: Visible) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.Define):
+                self.keys(statement.path, visible)
+                self.expr(statement.value, visible)
+            else:
+                self.expr(statement.condition, visible)
+                self.expr(statement.message, visible)
+
+    def bindings(self, bindings: tuple[ast.Binding, ...], values: Visible, inherits: Visible) -> None:
+        """`values` is where values and computed names are evaluated, `inherits` where `inherit x;` looks."""
+        for binding in bindings:
+            if isinstance(binding, ast.Bind):
+                self.keys(binding.path, values)
+                self.expr(binding.value, values)
+            elif binding.source is not None:
+                self.expr(binding.source, values)
+            else:
+                for key in binding.names:
+                    self.name(key.name, key.span, inherits)
+
+    def keys(self, path: tuple[ast.AttrKey, ...], visible: Visible) -> None:
+        for key in path:
+            if isinstance(key, ast.DynamicKey):
+                self.expr(key.expr, visible)
+
+    def name(self, name: str, span: Span, visible: Visible) -> None:
+        if _defines(visible, name):
+            return
+        known = {known for frame in visible if frame is not None for known in frame}
+        self.problems.append(Diagnostic("E0201", f"undefined variable `{name}`", Label(span, "not defined here"),
+                                        (), (_NOTE,), did_you_mean(name, known)))
+
+    def expr(self, expr: ast.Expr, visible: Visible) -> None:
+        match expr:
+            case ast.Var(name=name, span=span):
+                self.name(name, span, visible)
+            case ast.IntLit() | ast.SizeLit() | ast.DomainLit() | ast.Const() | ast.Import():
+                pass
+            case ast.Str(parts=parts):
+                for part in parts:
+                    if not isinstance(part, str):
+                        self.expr(part, visible)
+            case ast.Select(target=target, path=path, default=default):
+                self.expr(target, visible)
+                self.keys(path, visible)
+                if default is not None:
+                    self.expr(default, visible)
+            case ast.HasAttr(target=target, path=path):
+                self.expr(target, visible)
+                self.keys(path, visible)
+            case ast.Apply(function=function, argument=argument):
+                self.expr(function, visible)
+                self.expr(argument, visible)
+            case ast.Lambda(param=param, body=body):
+                self.expr(body, self.parameters(param, visible))
+            case ast.AttrSet(bindings=bindings, recursive=recursive):
+                inner = (*visible, _bound_names(bindings)) if recursive else visible
+                self.bindings(bindings, inner, visible)
+            case ast.Let(bindings=bindings, body=body):
+                inner = (*visible, _bound_names(bindings))
+                self.bindings(bindings, inner, visible)
+                self.expr(body, inner)
+            case ast.ListExpr(items=items):
+                for item in items:
+                    self.expr(item, visible)
+            case ast.If(condition=condition, then=then, otherwise=otherwise):
+                for part in (condition, then, otherwise):
+                    self.expr(part, visible)
+            case ast.BinOp(left=left, right=right):
+                self.expr(left, visible)
+                self.expr(right, visible)
+            case ast.Not(operand=operand) | ast.Negate(operand=operand):
+                self.expr(operand, visible)
+            case _:
+                assert_never(expr)
+
+    def parameters(self, param: str | ast.Pattern, visible: Visible) -> Visible:
+        """The scope of a function's body; a pattern's defaults see every argument."""
+        if isinstance(param, str):
+            return (*visible, frozenset({param}))
+        names = {formal.name for formal in param.formals}
+        if param.bind_as is not None:
+            names.add(param.bind_as)
+        inner = (*visible, frozenset(names))
+        for formal in param.formals:
+            if formal.default is not None:
+                self.expr(formal.default, inner)
+        return inner
