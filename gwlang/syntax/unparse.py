@@ -245,7 +245,13 @@ def _indented(string: ast.Str, indent: str) -> str:
     if lines[-1] and not lines[-1].strip(" "):
         lines[-1] = lines[-1][:-1] + "''\\ "
     content = [line for line in lines if line.strip(" ")]
-    if content and all(line.startswith(" ") for line in content):
+    if not content and any(lines):
+        # Only blank lines, some holding blanks: with nothing to bound the cut
+        # the parser would empty them all, so the first blank is made text.
+        first = next(number for number, line in enumerate(lines) if line)
+        lines[first] = "''\\ " + lines[first][1:]
+        content = [lines[first]]
+    elif content and all(line.startswith(" ") for line in content):
         first = lines.index(content[0])
         lines[first] = "''\\ " + lines[first][1:]
     # With no line but blanks there is no indentation to strip: add none.
