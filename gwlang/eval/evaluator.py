@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
 from gwlang.eval import operators
 from gwlang.eval.attrs import AttrBuilder, delay_binding
-from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
+from gwlang.eval.domain import SIZE_EXAMPLES, IPAddress, IPNetwork, MacAddress, Size, unit_meant
 from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
 from gwlang.syntax import ast
 
@@ -277,6 +277,10 @@ class Evaluator:
 
     def _apply(self, expr: ast.Apply, scope: Scope) -> Any:
         function = self.dispatch[type(expr.function)](expr.function, scope)
+        if type(function) is int and type(expr.argument) is ast.Var:
+            unit_problem = number_with_unit_word(expr, expr.argument)
+            if unit_problem is not None:
+                raise unit_problem
         try:  # free in 3.11 unless raised
             return self.call(function, self.delay(expr.argument, scope), expr.span)
         except RecursionError:
@@ -562,3 +566,27 @@ def too_deep(evaluator: Evaluator, fallback: Span | None) -> GwError:
         notes.append("the innermost steps: " + ", ".join(f"{t.span.location}" for t in chain[-4:] if t.span))
     return error("E0205", "evaluation is too deep", span, "evaluation was here", notes=notes,
                  help="check that every recursive function reaches its base case")
+
+
+def number_with_unit_word(expr: ast.Apply, word: ast.Var) -> GwError | None:
+    """`4G` or `4 GiB`: a number applied to a unit-like name, which the lexer cannot take for a size.
+
+    Only a number and one of the language's units written as one word is a
+    size literal; anything else lexes as an integer and a name, which then
+    reads as a call.  "cannot call an integer" alone leaves a newcomer
+    guessing, so the help writes the size they meant.
+    """
+    unit = unit_meant(word.name)
+    if unit is None:
+        return None
+    number = expr.span.source.text[expr.function.span.start:expr.function.span.end]
+    meant = f"{number}{unit}" if type(expr.function) is ast.IntLit else f"{number} * 1{unit}"
+    if type(expr.function) is not ast.IntLit:
+        label = f"`{word.name}` alone is not a value: a unit belongs to a size literal"
+    elif word.name == unit:
+        label = "a size is written without a space"
+    else:
+        label = f"`{word.name}` is not a unit of size"
+    return error("E0215", "cannot call an integer", expr.span, label,
+                 notes=[f"a size is a number and its unit in one word: {SIZE_EXAMPLES}"],
+                 help=f"write `{meant}`")
