@@ -197,7 +197,7 @@ class Evaluator:
                 return value
             current = current.parent
         raise error("E0201", f"undefined variable `{name}`", expr.span, "not defined here",
-                    help=did_you_mean(name, scope.all_names()))
+                    help=suggest_name(name, scope))
 
     # -- attribute access ------------------------------------------------------------
 
@@ -590,3 +590,31 @@ def number_with_unit_word(expr: ast.Apply, word: ast.Var) -> GwError | None:
     return error("E0215", "cannot call an integer", expr.span, label,
                  notes=[f"a size is a number and its unit in one word: {SIZE_EXAMPLES}"],
                  help=f"write `{meant}`")
+
+
+def suggest_name(name: str, scope: Scope) -> str | None:
+    """A did-you-mean for an undefined name, from the names the author most likely meant.
+
+    A misspelt name in a site is most often a host or node (`after = [ instal ];`),
+    then a name of the program; a builtin is offered only when nothing
+    nearer fits, so `instal` suggests the node `install` and not `tail`.
+    """
+    entities: list[str] = []
+    program: list[str] = []
+    builtins: list[str] = []
+    current: Scope | None = scope
+    while current is not None:
+        for candidate, value in current.names.items():
+            if current.parent is None:
+                builtins.append(candidate)
+            elif type(value) is AttrSet and value.entity is not None and value.entity[1] == candidate \
+                    and value.entity[0] in ("host", "node"):
+                entities.append(candidate)
+            else:
+                program.append(candidate)
+        current = current.parent
+    for tier in (entities, program, builtins):
+        found = did_you_mean(name, tier)
+        if found is not None:
+            return found
+    return None

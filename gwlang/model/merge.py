@@ -26,12 +26,14 @@ from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.operators import equal
 from gwlang.eval.printer import Collector, to_gw
 from gwlang.eval.values import AttrSet, Scope, Thunk, type_name
+from gwlang.model.fixes import Mismatch, fix_for
 from gwlang.model.types import (
     AttrsType,
     FieldSpec,
     ListType,
     NullableType,
     RecordType,
+    RefType,
     Type,
     describe,
     empty_value,
@@ -329,7 +331,7 @@ class Entity:
                 removals.append((definition.order, self._names_removed(definition, kind, value)))
                 continue
             if type(value) is not AttrSet or value.entity is not None:
-                raise self._type_error(path, kind, definition, problem(kind, value) or "")
+                raise self._type_error(path, kind, definition, problem(kind, value) or "", value)
             for key, member in value.attrs.items():
                 child_type = self._child_type(path, kind, key, definition, value)
                 op = definition.op
@@ -484,7 +486,8 @@ class Entity:
             return value
         if definition is None or value is None:
             return ()
-        raise self._type_error(path, self._path_type(path), definition, f"found {type_name(value)}")
+        kind = self._path_type(path)
+        raise self._type_error(path, kind, definition, problem(kind, value) or f"found {type_name(value)}", value)
 
     # -- checking and normalising values ------------------------------------------------
 
@@ -497,7 +500,7 @@ class Entity:
             kind = kind.inner
         issue = problem(kind, value)
         if issue is not None:
-            raise self._type_error(path, kind, definition, issue)
+            raise self._type_error(path, kind, definition, issue, value)
         if isinstance(kind, ListType):
             return tuple(self.normalize(path + (f"[{i}]",), kind.element, item, definition)
                          for i, item in enumerate(value))
@@ -544,8 +547,8 @@ class Entity:
         return self.evaluator.eval(spec.default, scope)
 
     def _type_error(self, path: tuple[str, ...], kind: Type, definition: Definition | None,
-                    issue: str) -> GwError:
-        shown = "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
+                    issue: str, value: Any) -> GwError:
+        shown = _shown_path(path)
         if definition is None:
             return error("E0401", f"`{shown}` of {self.title} must be {describe(kind)}; {issue}",
                          self.declared_at, "the value comes from a default")
@@ -553,7 +556,19 @@ class Entity:
         notes = [f"it reaches {self.title} through " + " -> ".join(body.label for body in chain)] \
             if len(chain) > 1 else []
         return error("E0401", f"`{shown}` of {self.title} must be {describe(kind)}; {issue}",
-                     definition.value_span, f"defined here ({definition.body.label})", notes=notes)
+                     definition.value_span, f"defined here ({definition.body.label})", notes=notes,
+                     help=fix_for(self._mismatch(path, kind, definition, value)))
+
+    def _mismatch(self, path: tuple[str, ...], kind: Type, definition: Definition, value: Any) -> Mismatch:
+        """What `fix_for` needs: the statement as written when `value` is all or an element of its value."""
+        element = path[:-1] == definition.path and path[-1].startswith("[")
+        statement = None
+        if path == definition.path or element:
+            span = definition.value_span
+            statement = (_shown_path(definition.path), definition.op, span.source.text[span.start:span.end])
+        referred = kind.element if isinstance(kind, ListType) else kind
+        names = self.late_names.get(f"{referred.kind}s") if isinstance(referred, RefType) else None
+        return Mismatch(kind, value, statement, element, names.attrs if type(names) is AttrSet else ())
 
     def _chain(self, body: Body) -> list[Body]:
         """How `body` reaches the entity: it, a body inheriting it, ..., the entity's last body."""
@@ -608,3 +623,8 @@ class Entity:
             except GwError as failure:
                 failures.append(failure)
         return failures
+
+
+def _shown_path(path: tuple[str, ...]) -> str:
+    """`after[0]`, `vm.memory`: a path inside an entity as messages show it."""
+    return "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
