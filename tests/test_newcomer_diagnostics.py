@@ -7,6 +7,8 @@ rendered diagnostics are snapshots, to be read as a newcomer would.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,48 @@ def test_a_cycle_met_from_each_member_starts_at_the_first_declared(monkeypatch: 
     (diagnostic,) = diagnostics_of("profile-cycle-once")
     assert diagnostic.message == "`a` inherits from itself"
     assert diagnostic.notes == ("the cycle: `a` -> `b` -> `c` -> `a`",)
+
+
+# -- gwc explain: the site prefix only where it is needed, did-you-mean for every part -------------
+
+ROOT = Path(__file__).resolve().parent.parent
+TWO_SITES = "tests/cases/explain/two-sites.gw"
+
+
+def gwc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gwlang", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_explain_needs_no_site_prefix_when_the_sources_declare_one() -> None:
+    full = gwc("explain", "sites/tcd.gw", "tcd.ce.vm.memory")
+    short = gwc("explain", "sites/tcd.gw", "ce.vm.memory")
+    assert full.returncode == 0 and short.returncode == 0, short.stderr
+    assert short.stdout == full.stdout
+    assert "tcd.ce.vm.memory = " in short.stdout
+
+
+def test_explain_takes_the_site_from_the_option_when_there_are_several() -> None:
+    full = gwc("explain", TWO_SITES, "tcd.ce.vm.memory")
+    chosen = gwc("explain", TWO_SITES, "--site", "tcd", "ce.vm.memory")
+    assert full.returncode == 0 and chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout == full.stdout
+    assert "tcd.ce.vm.memory = 2GiB" in chosen.stdout
+
+
+EXPLAIN_MISTAKES = {
+    "misspelt-node": ("sites/tcd.gw", "cee.vm.memory", "did you mean `ce`?"),
+    "misspelt-attribute": ("sites/tcd.gw", "ce.vm.memroy", "did you mean `vm.memory`"),
+    "misspelt-site": (TWO_SITES, "tcdd.ce.vm.memory", "did you mean `tcd`?"),
+    "no-site-among-several": (TWO_SITES, "ce.vm.memory", "choose one with `--site`"),
+    "attribute-of-a-size": ("sites/tcd.gw", "ce.vm.memory.bytes", "explain `vm.memory`"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(EXPLAIN_MISTAKES))
+def test_explain_mistakes_suggest_what_exists(mistake: str, snapshot: SnapshotAssertion) -> None:
+    sources, target, fix = EXPLAIN_MISTAKES[mistake]
+    done = gwc("explain", sources, target)
+    assert done.returncode == 1
+    assert fix in done.stderr
+    assert done.stderr == snapshot
