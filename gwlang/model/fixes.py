@@ -54,7 +54,7 @@ def _size_fix(kind: ScalarType, number: int) -> str:
     # be below the field's minimum (`vm.memory = 4;` means 4GiB).
     unit = next((unit for unit, factor in (("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40))
                  if kind.low is None or number * factor >= kind.low), "MiB")
-    return f"write `{number}{unit}` (or another unit: 8GiB, 64KiB...): a size carries its unit"
+    return f"write `{number}{unit}`: a size carries its unit, as in 512MiB, 8GiB, 64KiB"
 
 
 def _list_fix(mismatch: Mismatch) -> str:
