@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -197,7 +198,7 @@ class Evaluator:
                 return value
             current = current.parent
         raise error("E0201", f"undefined variable `{name}`", expr.span, "not defined here",
-                    help=suggest_name(name, scope))
+                    help=size_meant(expr) or suggest_name(name, scope))
 
     # -- attribute access ------------------------------------------------------------
 
@@ -590,6 +591,22 @@ def number_with_unit_word(expr: ast.Apply, word: ast.Var) -> GwError | None:
     return error("E0215", "cannot call an integer", expr.span, label,
                  notes=[f"a size is a number and its unit in one word: {SIZE_EXAMPLES}"],
                  help=f"write `{meant}`")
+
+
+_NUMBER_BEFORE = re.compile(r"(?<![A-Za-z0-9_'-])([0-9]+)[ \t]*$")   # a number, not the end of a name
+
+
+def size_meant(expr: ast.Var) -> str | None:
+    """`[ 4G ]`, `[ 4 GiB ]`: a unit-like name right after a number, in a list where it is not a call.
+
+    The number is a list element of its own, so only the text before the
+    name shows that the two were meant as one size.
+    """
+    unit = unit_meant(expr.name)
+    before = _NUMBER_BEFORE.search(expr.span.source.text, 0, expr.span.start)
+    if unit is None or before is None or before.end() != expr.span.start:
+        return None
+    return f"write `{before.group(1)}{unit}`: a size is a number and its unit in one word ({SIZE_EXAMPLES})"
 
 
 def suggest_name(name: str, scope: Scope) -> str | None:
