@@ -26,6 +26,7 @@ EXPECTED: dict[str, tuple[list[str], str]] = {
     "list-append-string": (["E0401"], 'write `packages += [ "emacs" ];`'),
     "list-remove-string": (["E0401"], 'write `packages -= [ "ntp" ];`'),
     "list-set-string": (["E0401"], 'write `packages = [ "emacs" ];`'),
+    "misspelt-host": (["E0201"], "did you mean `gw`?"),
     "misspelt-node-in-after": (["E0201"], "did you mean `install`?"),
     "profile-cycle-once": (["E0302"], "remove one of the `extends`"),
     "reference-in-quotes": (["E0401"], "write `host = gw;`: a reference is written without quotes"),
@@ -36,6 +37,7 @@ EXPECTED: dict[str, tuple[list[str], str]] = {
     "size-unit-spaced": (["E0215"], "write `4GiB`"),
     "size-without-unit": (["E0401"], "write `512MiB`"),
     "size-without-unit-below-minimum": (["E0401"], "write `4GiB`"),
+    "unknown-node-in-after": (["E0201"], "name one of the site's nodes: `install`, `ce`"),
 }
 
 
@@ -70,6 +72,8 @@ def test_a_misspelt_node_is_not_offered_a_builtin(monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(CASES)
     (diagnostic,) = diagnostics_of("misspelt-node-in-after")
     assert diagnostic.help == "did you mean `install`?"   # not `tail`, which is as close a spelling
+    (diagnostic,) = diagnostics_of("unknown-node-in-after")
+    assert "seq" not in (diagnostic.help or "")
 
 
 def test_a_cycle_met_from_each_member_starts_at_the_first_declared(monkeypatch: pytest.MonkeyPatch) -> None:

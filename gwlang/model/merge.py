@@ -17,11 +17,11 @@ definitions that made it, for `gwc explain`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
+from gwlang.diagnostics import Diagnostic, GwError, Label, Span, did_you_mean, error
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.operators import equal
 from gwlang.eval.printer import Collector, to_gw
@@ -66,6 +66,8 @@ class Definition:
     order: int
     span: Span
     value_span: Span
+    # the statement's expression, kept for diagnostics: a forced thunk forgets its own
+    expression: ast.Expr | None = None
 
     def overrides(self, other: Definition) -> bool:
         """Whether this definition is the last word over `other` (rule 5)."""
@@ -207,7 +209,7 @@ class Entity:
                         "cannot be defined", notes=[f"`{self.kind}.{names[0]}` is always defined"])
         value = Thunk(statement.value, body.scope, ".".join(names), statement.value.span)
         return Definition(tuple(names), statement.op, statement.final, value, body, order,
-                          statement.span, statement.value.span)
+                          statement.span, statement.value.span, statement.value)
 
     def _check_path(self, definition: Definition) -> None:
         """Every step of the path must exist in the schema (rule: no undeclared attribute)."""
@@ -394,6 +396,36 @@ class Entity:
         return keys
 
     def _leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
+        referred = _referred(kind)
+        if referred is None:
+            return self._merged_leaf(path, kind, definitions)
+        try:
+            return self._merged_leaf(path, kind, definitions)
+        except GwError as failure:
+            raise GwError([self._suggest_reference(d, referred, definitions)
+                           for d in failure.diagnostics]) from None
+
+    def _suggest_reference(self, diagnostic: Diagnostic, referred: RefType,
+                           definitions: list[Definition]) -> Diagnostic:
+        """An undefined name written where a host or node is expected: suggest only hosts or nodes.
+
+        The evaluator's did-you-mean cannot know the name stands for a
+        reference and may offer any name in scope; here the position says
+        it must be one of the site's hosts (or nodes).
+        """
+        primary = diagnostic.primary
+        if diagnostic.code != "E0201" or primary is None \
+                or not any(_names_at(definition, primary.span) for definition in definitions):
+            return diagnostic
+        names = self.late_names.get(f"{referred.kind}s")
+        known = list(names.attrs) if type(names) is AttrSet else []
+        name = primary.span.source.text[primary.span.start:primary.span.end]
+        listed = ", ".join(f"`{n}`" for n in known[:8]) + (", ..." if len(known) > 8 else "")
+        return replace(diagnostic, help=did_you_mean(name, known)
+                       or f"name one of the site's {referred.kind}s: {listed}" if known
+                       else f"the site has no {referred.kind}s")
+
+    def _merged_leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
         record = self.provenance.setdefault(path, PathRecord(path, kind))
         record.steps.clear()
         all_mutations = [d for d in definitions if d.op in ("+=", "-=")]
@@ -628,3 +660,20 @@ class Entity:
 def _shown_path(path: tuple[str, ...]) -> str:
     """`after[0]`, `vm.memory`: a path inside an entity as messages show it."""
     return "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
+
+
+def _referred(kind: Type) -> RefType | None:
+    """The reference type of `ref(node)`, `ref(node)?` or `[ref(node)]`, or None for other types."""
+    if isinstance(kind, NullableType):
+        kind = kind.inner
+    if isinstance(kind, ListType):
+        kind = kind.element
+    return kind if isinstance(kind, RefType) else None
+
+
+def _names_at(definition: Definition, span: Span) -> bool:
+    """Whether `definition` writes a bare name at `span`: its whole value (`host = gw`) or a list element."""
+    code = definition.expression
+    candidates = code.items if type(code) is ast.ListExpr else (code,)
+    return any(type(item) is ast.Var and item.span.source is span.source
+               and (item.span.start, item.span.end) == (span.start, span.end) for item in candidates)
