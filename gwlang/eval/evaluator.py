@@ -603,7 +603,8 @@ def size_meant(expr: ast.Var) -> str | None:
     name shows that the two were meant as one size.
     """
     unit = unit_meant(expr.name)
-    before = _NUMBER_BEFORE.search(expr.span.source.text, 0, expr.span.start)
+    # a window before the name is enough (the lookbehind still sees past its start)
+    before = _NUMBER_BEFORE.search(expr.span.source.text, max(0, expr.span.start - 64), expr.span.start)
     if unit is None or before is None or before.end() != expr.span.start:
         return None
     return f"write `{before.group(1)}{unit}`: a size is a number and its unit in one word ({SIZE_EXAMPLES})"

@@ -399,6 +399,8 @@ class Entity:
         referred = _referred(kind)
         if referred is None:
             return self._merged_leaf(path, kind, definitions)
+        # Only reference-typed paths pay for the handler: their undefined
+        # names get a did-you-mean from the hosts or nodes alone.
         try:
             return self._merged_leaf(path, kind, definitions)
         except GwError as failure:
@@ -420,10 +422,11 @@ class Entity:
         names = self.late_names.get(f"{referred.kind}s")
         known = list(names.attrs) if type(names) is AttrSet else []
         name = primary.span.source.text[primary.span.start:primary.span.end]
+        if not known:
+            return replace(diagnostic, help=f"the site has no {referred.kind}s")
         listed = ", ".join(f"`{n}`" for n in known[:8]) + (", ..." if len(known) > 8 else "")
         return replace(diagnostic, help=did_you_mean(name, known)
-                       or f"name one of the site's {referred.kind}s: {listed}" if known
-                       else f"the site has no {referred.kind}s")
+                       or f"name one of the site's {referred.kind}s: {listed}")
 
     def _merged_leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
         record = self.provenance.setdefault(path, PathRecord(path, kind))
