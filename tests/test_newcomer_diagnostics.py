@@ -32,6 +32,7 @@ EXPECTED: dict[str, tuple[list[str], str]] = {
     "reference-in-quotes": (["E0401"], "write `host = gw;`: a reference is written without quotes"),
     "reference-in-quotes-in-a-list": (["E0401"], 'write `install` instead of `"install"`'),
     "reference-in-quotes-misspelt": (["E0401"], "without quotes; did you mean `gw`?"),
+    "site-cycle-once": (["E0302"], "remove one of the `extends`"),
     "size-unit-letter": (["E0215"], "write `4GiB`"),
     "size-unit-lower-case": (["E0215"], "write `4GiB`"),
     "size-unit-spaced": (["E0215"], "write `4GiB`"),
@@ -126,3 +127,11 @@ def test_explain_mistakes_suggest_what_exists(mistake: str, snapshot: SnapshotAs
     assert done.returncode == 1
     assert fix in done.stderr
     assert done.stderr == snapshot
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_a_cycle_of_sites_is_reported_once_for_all_of_them(command: str, tmp_path: Path) -> None:
+    output = ["-o", str(tmp_path / "out")] if command == "compile" else []
+    done = gwc(command, "tests/cases/newcomer/site-cycle-once.gw", *output)
+    assert done.returncode == 1
+    assert done.stderr.count("error[E0302]") == 1, done.stderr

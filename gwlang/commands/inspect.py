@@ -9,7 +9,7 @@ import subprocess
 from typing import Any
 
 from gwlang.commands.sites import add_sources, pick_site, plural, with_program
-from gwlang.diagnostics import GwError, did_you_mean, error
+from gwlang.diagnostics import GwError, did_you_mean, error, without_repeats
 from gwlang.eval.values import Declaration
 from gwlang.model.program import Program
 from gwlang.model.show import model_to_gw, site_data
@@ -167,7 +167,7 @@ def command_check(arguments: argparse.Namespace) -> str:
                 problems.extend(failure.diagnostics)
         problems.extend(check_across_sites(models))
         if problems:
-            raise GwError(problems)
+            raise GwError(without_repeats(problems))
         nodes = sum(len(m.nodes) for m in models)
         return f"{plural(len(models), 'site')}, {plural(nodes, 'node')}: no problems"
     return with_program(arguments, run)
