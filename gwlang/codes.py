@@ -49,7 +49,8 @@ _TABLE = [
     # evaluation
     Code("E0201", "evaluation", "undefined variable",
          "A name that no `let`, function argument, import or builtin defines here. As in Nix, names are "
-         "checked before evaluation, so one in code that never runs is reported too."),
+         "checked before evaluation, so one in code that never runs is reported too. The did-you-mean "
+         "offers the site's hosts and nodes first, then other names in scope, builtins last."),
     Code("E0202", "evaluation", "missing attribute",
          "Selecting an attribute (or a domain value's field) that does not exist. "
          "Use `s.a or default` or `s ? a` for optional attributes."),
@@ -75,7 +76,9 @@ _TABLE = [
     Code("E0211", "evaluation", "invalid argument",
          "A builtin received a value of the right type but outside what it accepts "
          "(an index past the end, a size that is not a whole number of MiB...)."),
-    Code("E0215", "evaluation", "not a function", "A value that is not a function was applied to an argument."),
+    Code("E0215", "evaluation", "not a function",
+         "A value that is not a function was applied to an argument. A size written with a space or a unit "
+         "the language lacks (`4 GiB`, `4G`) is a number applied to a name: the help writes the size (`4GiB`)."),
     Code("E0216", "evaluation", "not convertible to JSON", "Functions have no JSON form."),
     # modules
     Code("E0220", "modules", "import not found",
@@ -92,7 +95,9 @@ _TABLE = [
     Code("E0301", "merge", "conflicting definitions",
          "Two `=` for one path from bodies where neither inherits from the other, with different values, and "
          "nothing later overriding both. Set the value in a common descendant, or make one a `?=`."),
-    Code("E0302", "merge", "inheritance cycle", "A profile (or site) extends itself, directly or through others."),
+    Code("E0302", "merge", "inheritance cycle",
+         "A profile (or site) extends itself, directly or through others. Reported once per cycle, from the "
+         "member declared first."),
     Code("E0303", "merge", "inconsistent inheritance",
          "The parents of a profile, node or site cannot be put in one C3 order that respects each parent's own order."),
     Code("E0304", "merge", "change after `final`",
@@ -111,7 +116,8 @@ _TABLE = [
     Code("E0311", "merge", "node without profiles", "A node's first declaration must list its profiles."),
     Code("E0312", "merge", "host and node share a name", "Hosts and nodes of a site share one namespace."),
     Code("E0313", "merge", "unknown explain target",
-         "`gwc explain` or `gwc show --node` named a node, host or attribute the site does not have."),
+         "`gwc explain` or `gwc show --node` named a node, host or attribute the site does not have; "
+         "the help suggests the closest that exists."),
     Code("E0314", "merge", "site not chosen",
          "The sources declare no concrete site, several (choose with `--site`), or not the one named."),
     Code("E0316", "merge", "abstract profile listed by a node",
@@ -120,7 +126,8 @@ _TABLE = [
     # schemas and types
     Code("E0401", "schema", "type mismatch",
          "A value does not fit its schema type; the message says what was expected, what was found, where it was "
-         "defined and through which profiles."),
+         "defined and through which profiles. The help writes the fix of common slips: a size without its unit "
+         "(`512MiB`), one value where a list is expected (`[ \"x\" ]`), a reference in quotes (`host = gw;`)."),
     Code("E0402", "schema", "malformed type", "A type call with the wrong arguments (`int(1..64)`, `enum(\"a\")`)."),
     Code("E0403", "schema", "duplicate schema field", "A schema declares a field twice, or uses a field as a group."),
     Code("E0404", "schema", "undeclared attribute",

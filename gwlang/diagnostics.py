@@ -201,6 +201,24 @@ def compact_names(names: Iterable[str]) -> str:
                      for run in runs)
 
 
+def without_repeats(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics in their order, each once: sites compiled together meet a shared mistake each.
+
+    Unlike `unique` this keeps the order (site by site), and it tells
+    diagnostics apart by everything they show, not by place and message alone.
+    """
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for diagnostic in diagnostics:
+        labels = tuple((label.span.source.name, label.span.start, label.span.end, label.message)
+                       for label in (diagnostic.primary, *diagnostic.secondary) if label is not None)
+        key = (diagnostic.code, diagnostic.message, labels, diagnostic.notes, diagnostic.help)
+        if key not in seen:
+            seen.add(key)
+            kept.append(diagnostic)
+    return kept
+
+
 class GwError(Exception):
     """Raised by any stage with the diagnostics that stopped it."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gwlang import parallel
-from gwlang.diagnostics import Diagnostic, GwError
+from gwlang.diagnostics import Diagnostic, GwError, without_repeats
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.site import emit_site
 from gwlang.eval.values import Declaration
@@ -79,7 +79,7 @@ def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse
     if clashing:
         problems.extend(check_across_sites([program.site_model(site) for site in clashing.values()]))
     if problems:
-        raise GwError(problems)
+        raise GwError(without_repeats(problems))
 
 
 _Outcome = CompiledSite | list[Diagnostic]

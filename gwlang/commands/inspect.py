@@ -10,6 +10,7 @@ from typing import Any
 
 from gwlang.commands.sites import CommandAborted, add_sources, pick_site, plural, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
+from gwlang.eval.values import Declaration
 from gwlang.model.program import Program
 from gwlang.model.show import model_to_gw, site_data
 from gwlang.model.validate import plain_json
@@ -25,6 +26,8 @@ EXPLAIN_EPILOG = """\
 examples:
   gwc explain sites/tcd.gw tcd.ce.vm.memory     where the CE's memory came from
   gwc explain sites/tcd.gw tcd.wn01.packages    where each package came from, and what removed others
+  gwc explain sites/tcd.gw ce.vm.memory          the site may be left out when the sources declare one
+  gwc explain sites/ --site tcd ce.vm.memory     or chosen with --site
 """
 
 GRAPH_EPILOG = """\
@@ -49,8 +52,11 @@ def register(commands: argparse._SubParsersAction[Any],
                                   description="Print a value and every definition that shaped it, in order.",
                                   epilog=EXPLAIN_EPILOG, formatter_class=formatter)
     explain.add_argument("sources", nargs=1, metavar="FILE", help="the .gw file (or folder) declaring the site")
-    explain.add_argument("target", metavar="SITE.NODE.PATH", help="what to explain, such as `tcd.ce.vm.memory`")
-    explain.set_defaults(handler=command_explain, site=None)
+    explain.add_argument("target", metavar="[SITE.]NODE.PATH",
+                         help="what to explain, such as `tcd.ce.vm.memory`; the site may be left out when the "
+                              "sources declare one, or given with --site")
+    explain.add_argument("--site", metavar="S", help="the site, when the sources declare several")
+    explain.set_defaults(handler=command_explain)
 
     graph = commands.add_parser("graph", parents=[common], help="draw the site's dependency graph",
                                 description="Print the dependency graph: hosts, nodes, placement, `after` "
@@ -82,11 +88,32 @@ def command_explain(arguments: argparse.Namespace) -> str:
     from gwlang.model.explain import explain, find_target, split_path
 
     def run(program: Program) -> str:
-        parts = split_path(arguments.target)
-        site = pick_site(program, parts[0])
-        entities = program.entities(site)
-        return explain(find_target(entities, parts[1:]))
+        site, path = explained_site(program, split_path(arguments.target), arguments.site)
+        return explain(find_target(program.entities(site), path))
     return with_program(arguments, run)
+
+
+def explained_site(program: Program, parts: list[str], wanted: str | None) -> tuple[Declaration, list[str]]:
+    """The site a target names and the path inside it: `tcd.ce.vm.memory`, or `ce.vm.memory` with one site.
+
+    The site prefix may be left out when it is not needed (one site, or
+    `--site`); a first name that is a site is always taken as one.
+    """
+    names = [site.name for site in program.sites()]
+    if wanted is not None:
+        site = pick_site(program, wanted)
+        return site, parts[1:] if parts[0] == site.name else parts
+    if parts[0] in names:
+        return pick_site(program, parts[0]), parts[1:]
+    if len(names) == 1:
+        return pick_site(program, None), parts
+    if not names:
+        return pick_site(program, None), parts   # reports that there is no site
+    raise GwError(error("E0314", f"no concrete site named `{parts[0]}` in the sources", None,
+                        help=did_you_mean(parts[0], names)
+                        or f"start the path with a site (`{names[0]}.{'.'.join(parts)}`), or choose one with `--site`",
+                        notes=["the sources declare several sites, so the path starts with one: "
+                               + ", ".join(f"`{name}`" for name in names)]).diagnostics)
 
 
 def command_graph(arguments: argparse.Namespace) -> str:

@@ -51,6 +51,25 @@ class Size:
         return self.bytes // factor
 
 
+# A word that a newcomer writes after a number meaning a unit: `4G`, `4 GiB`,
+# `4g`, `512 mb`.  The language's own unit when the word is one (written
+# apart from its number), else the binary unit of its first letter, since
+# memory and disks are counted in binary units.
+_UNIT_WORD = re.compile(r"^([kmgtp])(i?b?|i?bytes?)$|^b(ytes?)?$", re.IGNORECASE)
+_BINARY_BY_LETTER = {"k": "KiB", "m": "MiB", "g": "GiB", "t": "TiB", "p": "PiB"}
+SIZE_EXAMPLES = "512MiB, 8GiB, 1TiB, 64KiB, 100MB, 4096B"
+
+
+def unit_meant(word: str) -> str | None:
+    """The size unit `word` most likely means after a number, or None when it is not unit-like."""
+    if word in _UNIT_BYTES:
+        return word
+    match = _UNIT_WORD.match(word)
+    if match is None:
+        return None
+    return _BINARY_BY_LETTER[match.group(1).lower()] if match.group(1) else "B"
+
+
 @dataclass(frozen=True, slots=True)
 class IPAddress:
     """An IPv4 (`10.0.0.1`) or IPv6 (`ip "2001:db8::1"`) address."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
 from gwlang.eval import operators
 from gwlang.eval.attrs import AttrBuilder, delay_binding
-from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
+from gwlang.eval.domain import SIZE_EXAMPLES, IPAddress, IPNetwork, MacAddress, Size, unit_meant
 from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
 from gwlang.syntax import ast
 
@@ -197,7 +198,7 @@ class Evaluator:
                 return value
             current = current.parent
         raise error("E0201", f"undefined variable `{name}`", expr.span, "not defined here",
-                    help=did_you_mean(name, scope.all_names()))
+                    help=size_meant(expr) or suggest_name(name, scope))
 
     # -- attribute access ------------------------------------------------------------
 
@@ -277,6 +278,10 @@ class Evaluator:
 
     def _apply(self, expr: ast.Apply, scope: Scope) -> Any:
         function = self.dispatch[type(expr.function)](expr.function, scope)
+        if type(function) is int and type(expr.argument) is ast.Var:
+            unit_problem = number_with_unit_word(expr, expr.argument)
+            if unit_problem is not None:
+                raise unit_problem
         try:  # free in 3.11 unless raised
             return self.call(function, self.delay(expr.argument, scope), expr.span)
         except RecursionError:
@@ -562,3 +567,72 @@ def too_deep(evaluator: Evaluator, fallback: Span | None) -> GwError:
         notes.append("the innermost steps: " + ", ".join(f"{t.span.location}" for t in chain[-4:] if t.span))
     return error("E0205", "evaluation is too deep", span, "evaluation was here", notes=notes,
                  help="check that every recursive function reaches its base case")
+
+
+def number_with_unit_word(expr: ast.Apply, word: ast.Var) -> GwError | None:
+    """`4G` or `4 GiB`: a number applied to a unit-like name, which the lexer cannot take for a size.
+
+    Only a number and one of the language's units written as one word is a
+    size literal; anything else lexes as an integer and a name, which then
+    reads as a call.  "cannot call an integer" alone leaves a newcomer
+    guessing, so the help writes the size they meant.
+    """
+    unit = unit_meant(word.name)
+    if unit is None:
+        return None
+    number = expr.span.source.text[expr.function.span.start:expr.function.span.end]
+    meant = f"{number}{unit}" if type(expr.function) is ast.IntLit else f"{number} * 1{unit}"
+    if type(expr.function) is not ast.IntLit:
+        label = f"`{word.name}` alone is not a value: a unit belongs to a size literal"
+    elif word.name == unit:
+        label = "a size is written without a space"
+    else:
+        label = f"`{word.name}` is not a unit of size"
+    return error("E0215", "cannot call an integer", expr.span, label,
+                 notes=[f"a size is a number and its unit in one word: {SIZE_EXAMPLES}"],
+                 help=f"write `{meant}`")
+
+
+_NUMBER_BEFORE = re.compile(r"(?<![A-Za-z0-9_'-])([0-9]+)[ \t]*$")   # a number, not the end of a name
+
+
+def size_meant(expr: ast.Var) -> str | None:
+    """`[ 4G ]`, `[ 4 GiB ]`: a unit-like name right after a number, in a list where it is not a call.
+
+    The number is a list element of its own, so only the text before the
+    name shows that the two were meant as one size.
+    """
+    unit = unit_meant(expr.name)
+    # a window before the name is enough (the lookbehind still sees past its start)
+    before = _NUMBER_BEFORE.search(expr.span.source.text, max(0, expr.span.start - 64), expr.span.start)
+    if unit is None or before is None or before.end() != expr.span.start:
+        return None
+    return f"write `{before.group(1)}{unit}`: a size is a number and its unit in one word ({SIZE_EXAMPLES})"
+
+
+def suggest_name(name: str, scope: Scope) -> str | None:
+    """A did-you-mean for an undefined name, from the names the author most likely meant.
+
+    A misspelt name in a site is most often a host or node (`after = [ instal ];`),
+    then a name of the program; a builtin is offered only when nothing
+    nearer fits, so `instal` suggests the node `install` and not `tail`.
+    """
+    entities: list[str] = []
+    program: list[str] = []
+    builtins: list[str] = []
+    current: Scope | None = scope
+    while current is not None:
+        for candidate, value in current.names.items():
+            if current.parent is None:
+                builtins.append(candidate)
+            elif type(value) is AttrSet and value.entity is not None and value.entity[1] == candidate \
+                    and value.entity[0] in ("host", "node"):
+                entities.append(candidate)
+            else:
+                program.append(candidate)
+        current = current.parent
+    for tier in (entities, program, builtins):
+        found = did_you_mean(name, tier)
+        if found is not None:
+            return found
+    return None

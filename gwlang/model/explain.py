@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gwlang.diagnostics import GwError, error
+from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.eval.printer import Collector, attribute_key, to_gw
+from gwlang.eval.values import type_name
 from gwlang.model.merge import Definition, Entity, PathRecord
 from gwlang.model.sites import SiteEntities
 from gwlang.syntax.lower import unescape
@@ -68,9 +69,19 @@ def find_target(entities: SiteEntities, dotted: list[str]) -> Target:
     if head in entities.site.config.attrs:
         return Target(site, entities.site, tuple(dotted))
     known = [*entities.nodes, *entities.hosts, *entities.site.config.attrs]
-    from gwlang.diagnostics import did_you_mean
     raise error("E0313", f"site `{entities.site.name}` has no node, host or attribute `{head}`", None,
-                help=did_you_mean(head, known))
+                help=did_you_mean(head, known) or did_you_mean(head, [site]),
+                notes=[f"site `{site}` has {_listed('node', list(entities.nodes))} "
+                       f"and {_listed('host', list(entities.hosts))}"])
+
+
+def _listed(kind: str, names: list[str]) -> str:
+    """`the node `ce``, `the nodes `a`, `b` and 3 more``: what a site has, short enough for a note."""
+    shown = ", ".join(f"`{name}`" for name in names[:8])
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    if not names:
+        return f"no {kind}s"
+    return f"the {kind} {shown}" if len(names) == 1 else f"the {kind}s {shown}{more}"
 
 
 def explain(target: Target) -> str:
@@ -81,7 +92,12 @@ def explain(target: Target) -> str:
         current = evaluator.force(value)
         if type(current).__name__ != "AttrSet" or name not in current.attrs:
             shown = dotted(target.path[: depth + 1])
-            raise error("E0313", f"{entity.title} has no attribute `{shown}`", None)
+            known = list(current.attrs) if type(current).__name__ == "AttrSet" else []
+            above = dotted(target.path[:depth])
+            help = did_you_mean(shown, [dotted((*target.path[:depth], key)) for key in known])
+            if help is None and not known and depth:
+                help = f"`{above}` is {type_name(current)}, which has no attributes: explain `{above}`"
+            raise error("E0313", f"{entity.title} has no attribute `{shown}`", None, help=help)
         value = current.attrs[name]
     shown_value = to_gw(evaluator, value, Collector())
     owner = (target.site,) if entity.kind == "site" else (target.site, entity.name)

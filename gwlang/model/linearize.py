@@ -61,6 +61,7 @@ def _merge(sequences: list[list[T]]) -> list[T] | None:
 
 
 def _cycle(chain: list[T], name_of: Callable[[T], str], span_of: Callable[[T], Span]) -> GwError:
+    chain = _from_first_declared(chain[:-1], span_of)
     names = " -> ".join(f"`{name_of(x)}`" for x in chain)
     return error("E0302", f"`{name_of(chain[0])}` inherits from itself", span_of(chain[0]),
                  "part of an inheritance cycle",
@@ -77,3 +78,19 @@ def _inconsistent(item: T, parents: list[T], orders: list[list[T]], name_of: Cal
                  f"extends {listed}", notes=notes,
                  help="list the parents in an order that agrees with their own ancestors, "
                       "most specific first")
+
+
+def _from_first_declared(members: list[T], span_of: Callable[[T], Span]) -> list[T]:
+    """The cycle `members` closed, starting at the member declared first in the sources.
+
+    Every member of a cycle meets it when linearised (one node listing `a`,
+    another `b`); starting where the walk happened to enter would make one
+    cycle several diagnostics.  A fixed start makes them one, which `unique`
+    then reports once.
+    """
+    def place(member: T) -> tuple[str, int]:
+        span = span_of(member)
+        return (span.source.name, span.start)
+    first = min(range(len(members)), key=lambda index: place(members[index]))
+    rotated = members[first:] + members[:first]
+    return [*rotated, rotated[0]]

@@ -17,15 +17,16 @@ definitions that made it, for `gwc explain`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
+from gwlang.diagnostics import Diagnostic, GwError, Label, Span, did_you_mean, error
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.operators import equal
 from gwlang.eval.printer import Collector, to_gw
 from gwlang.eval.values import AttrSet, Scope, Thunk, type_name
+from gwlang.model.fixes import Mismatch, fix_for
 from gwlang.model.model import user_declaration
 from gwlang.model.types import (
     AttrsType,
@@ -33,6 +34,7 @@ from gwlang.model.types import (
     ListType,
     NullableType,
     RecordType,
+    RefType,
     Type,
     describe,
     empty_value,
@@ -65,6 +67,8 @@ class Definition:
     order: int
     span: Span
     value_span: Span
+    # the statement's expression, kept for diagnostics: a forced thunk forgets its own
+    expression: ast.Expr | None = None
 
     def overrides(self, other: Definition) -> bool:
         """Whether this definition is the last word over `other` (rule 5)."""
@@ -209,7 +213,7 @@ class Entity:
                         "cannot be defined", notes=[f"`{self.kind}.{names[0]}` is always defined"])
         value = Thunk(statement.value, body.scope, ".".join(names), statement.value.span)
         return Definition(tuple(names), statement.op, statement.final, value, body, order,
-                          statement.span, statement.value.span)
+                          statement.span, statement.value.span, statement.value)
 
     def _check_path(self, definition: Definition) -> None:
         """Every step of the path must exist in the schema (rule: no undeclared attribute)."""
@@ -333,7 +337,7 @@ class Entity:
                 removals.append((definition.order, self._names_removed(definition, kind, value)))
                 continue
             if type(value) is not AttrSet or value.entity is not None:
-                raise self._type_error(path, kind, definition, problem(kind, value) or "")
+                raise self._type_error(path, kind, definition, problem(kind, value) or "", value)
             for key, member in value.attrs.items():
                 child_type = self._child_type(path, kind, key, definition, value)
                 op = definition.op
@@ -396,6 +400,39 @@ class Entity:
         return keys
 
     def _leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
+        referred = _referred(kind)
+        if referred is None:
+            return self._merged_leaf(path, kind, definitions)
+        # Only reference-typed paths pay for the handler: their undefined
+        # names get a did-you-mean from the hosts or nodes alone.
+        try:
+            return self._merged_leaf(path, kind, definitions)
+        except GwError as failure:
+            raise GwError([self._suggest_reference(d, referred, definitions)
+                           for d in failure.diagnostics]) from None
+
+    def _suggest_reference(self, diagnostic: Diagnostic, referred: RefType,
+                           definitions: list[Definition]) -> Diagnostic:
+        """An undefined name written where a host or node is expected: suggest only hosts or nodes.
+
+        The evaluator's did-you-mean cannot know the name stands for a
+        reference and may offer any name in scope; here the position says
+        it must be one of the site's hosts (or nodes).
+        """
+        primary = diagnostic.primary
+        if diagnostic.code != "E0201" or primary is None \
+                or not any(_names_at(definition, primary.span) for definition in definitions):
+            return diagnostic
+        names = self.late_names.get(f"{referred.kind}s")
+        known = list(names.attrs) if type(names) is AttrSet else []
+        name = primary.span.source.text[primary.span.start:primary.span.end]
+        if not known:
+            return replace(diagnostic, help=f"the site has no {referred.kind}s")
+        listed = ", ".join(f"`{n}`" for n in known[:8]) + (", ..." if len(known) > 8 else "")
+        return replace(diagnostic, help=did_you_mean(name, known)
+                       or f"name one of the site's {referred.kind}s: {listed}")
+
+    def _merged_leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
         record = self.provenance.setdefault(path, PathRecord(path, kind))
         record.steps.clear()
         all_mutations = [d for d in definitions if d.op in ("+=", "-=")]
@@ -488,7 +525,8 @@ class Entity:
             return value
         if definition is None or value is None:
             return ()
-        raise self._type_error(path, self._path_type(path), definition, f"found {type_name(value)}")
+        kind = self._path_type(path)
+        raise self._type_error(path, kind, definition, problem(kind, value) or f"found {type_name(value)}", value)
 
     # -- checking and normalising values ------------------------------------------------
 
@@ -501,7 +539,7 @@ class Entity:
             kind = kind.inner
         issue = problem(kind, value)
         if issue is not None:
-            raise self._type_error(path, kind, definition, issue)
+            raise self._type_error(path, kind, definition, issue, value)
         if isinstance(kind, ListType):
             return tuple(self.normalize(path + (f"[{i}]",), kind.element, item, definition)
                          for i, item in enumerate(value))
@@ -548,8 +586,8 @@ class Entity:
         return self.evaluator.eval(spec.default, scope)
 
     def _type_error(self, path: tuple[str, ...], kind: Type, definition: Definition | None,
-                    issue: str) -> GwError:
-        shown = "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
+                    issue: str, value: Any) -> GwError:
+        shown = _shown_path(path)
         if definition is None:
             return error("E0401", f"`{shown}` of {self.title} must be {describe(kind)}; {issue}",
                          self.declared_at, "the value comes from a default")
@@ -557,7 +595,19 @@ class Entity:
         notes = [f"it reaches {self.title} through " + " -> ".join(body.label for body in chain)] \
             if len(chain) > 1 else []
         return error("E0401", f"`{shown}` of {self.title} must be {describe(kind)}; {issue}",
-                     definition.value_span, f"defined here ({definition.body.label})", notes=notes)
+                     definition.value_span, f"defined here ({definition.body.label})", notes=notes,
+                     help=fix_for(self._mismatch(path, kind, definition, value)))
+
+    def _mismatch(self, path: tuple[str, ...], kind: Type, definition: Definition, value: Any) -> Mismatch:
+        """What `fix_for` needs: the statement as written when `value` is all or an element of its value."""
+        element = path[:-1] == definition.path and path[-1].startswith("[")
+        statement = None
+        if path == definition.path or element:
+            span = definition.value_span
+            statement = (_shown_path(definition.path), definition.op, span.source.text[span.start:span.end])
+        referred = kind.element if isinstance(kind, ListType) else kind
+        names = self.late_names.get(f"{referred.kind}s") if isinstance(referred, RefType) else None
+        return Mismatch(kind, value, statement, element, names.attrs if type(names) is AttrSet else ())
 
     def _chain(self, body: Body) -> list[Body]:
         """How `body` reaches the entity: it, a body inheriting it, ..., the entity's last body."""
@@ -700,3 +750,25 @@ def _reads(condition: ast.Expr) -> list[ast.Select]:
 
     visit(condition)
     return found
+
+
+def _shown_path(path: tuple[str, ...]) -> str:
+    """`after[0]`, `vm.memory`: a path inside an entity as messages show it."""
+    return "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
+
+
+def _referred(kind: Type) -> RefType | None:
+    """The reference type of `ref(node)`, `ref(node)?` or `[ref(node)]`, or None for other types."""
+    if isinstance(kind, NullableType):
+        kind = kind.inner
+    if isinstance(kind, ListType):
+        kind = kind.element
+    return kind if isinstance(kind, RefType) else None
+
+
+def _names_at(definition: Definition, span: Span) -> bool:
+    """Whether `definition` writes a bare name at `span`: its whole value (`host = gw`) or a list element."""
+    code = definition.expression
+    candidates = code.items if type(code) is ast.ListExpr else (code,)
+    return any(type(item) is ast.Var and item.span.source is span.source
+               and (item.span.start, item.span.end) == (span.start, span.end) for item in candidates)

@@ -166,7 +166,7 @@ def problem(kind: Type, value: Any) -> str | None:
                 return None
             return f"found {_shown(value)}"
         case ListType():
-            return None if type(value) is tuple else f"found {type_name(value)}"
+            return None if type(value) is tuple else f"found {_found(value)}"
         case AttrsType() | RecordType():
             return None if type(value) is AttrSet and value.entity is None else f"found {_found(value)}"
         case RefType():
