@@ -13,10 +13,12 @@ once it is evaluated: inside one, every name is taken as defined.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import assert_never
 
 from gwlang.diagnostics import Diagnostic, Label, Span, did_you_mean
+from gwlang.eval.builtins import REGISTRY
+from gwlang.eval.evaluator import number_with_unit_word, size_meant
 from gwlang.syntax import ast
 
 # One frame of names per binding construct, innermost last; `None` is a frame
@@ -53,9 +55,21 @@ def undefined_in_module(module: ast.Module, names: Iterable[str]) -> list[Diagno
     return checker.problems
 
 
-def undefined_in_statements(statements: Iterable[ast.Statement], names: Iterable[str]) -> list[Diagnostic]:
-    """Undefined names in the statements of a site, host or node body that sees `names`."""
-    checker = _Checker()
+# The entities a path of a body refers to (`after` -> the site's nodes), or None for other paths.
+Referred = Callable[[tuple[str, ...]], tuple[str, tuple[str, ...]] | None]
+
+
+def undefined_in_statements(statements: Iterable[ast.Statement], names: Iterable[str],
+                            members: frozenset[str] = frozenset(),
+                            referred: Referred | None = None) -> list[Diagnostic]:
+    """Undefined names in the statements of a site, host or node body that sees `names`.
+
+    `members` are the site's hosts and nodes: a misspelt name in a site is
+    most often one of them, so they are suggested first.  Where the path is a
+    reference (`host = gw;`, `after = [ install ];`), `referred` says of what
+    kind, and only those entities are offered (`instal` is not offered `tail`).
+    """
+    checker = _Checker(members, referred)
     checker.statements(statements, (frozenset(names),))
     return checker.problems
 
@@ -80,14 +94,17 @@ def _bound_names(bindings: tuple[ast.Binding, ...]) -> frozenset[str] | None:
 class _Checker:
     """Walks expressions with the names visible at each point; collects one diagnostic per undefined use."""
 
-    def __init__(self) -> None:
+    def __init__(self, members: frozenset[str] = frozenset(), referred: Referred | None = None) -> None:
         self.problems: list[Diagnostic] = []
+        self.members = members
+        self.referred = referred
 
     def statements(self, statements: Iterable[ast.Statement], visible: Visible) -> None:
         for statement in statements:
             if isinstance(statement, ast.Define):
                 self.keys(statement.path, visible)
-                self.expr(statement.value, visible)
+                if not self.reference(statement, visible):
+                    self.expr(statement.value, visible)
             else:
                 self.expr(statement.condition, visible)
                 self.expr(statement.message, visible)
@@ -112,9 +129,47 @@ class _Checker:
     def name(self, name: str, span: Span, visible: Visible) -> None:
         if _defines(visible, name):
             return
-        known = {known for frame in visible if frame is not None for known in frame}
         self.problems.append(Diagnostic("E0201", f"undefined variable `{name}`", Label(span, "not defined here"),
-                                        (), (_NOTE,), did_you_mean(name, known)))
+                                        (), (_NOTE,), size_meant(ast.Var(name, span)) or self.suggest(name, visible)))
+
+    def reference(self, statement: ast.Define, visible: Visible) -> bool:
+        """A reference path's bare names checked against the entities it may name; False if not a reference."""
+        path = tuple(key.name for key in statement.path if isinstance(key, ast.StaticKey))
+        found = None if self.referred is None or len(path) != len(statement.path) else self.referred(path)
+        if found is None:
+            return False
+        kind, entities = found
+        value = statement.value
+        for item in value.items if type(value) is ast.ListExpr else (value,):
+            if type(item) is not ast.Var or _defines(visible, item.name):
+                self.expr(item, visible)
+                continue
+            listed = ", ".join(f"`{n}`" for n in entities[:8]) + (", ..." if len(entities) > 8 else "")
+            help = (did_you_mean(item.name, entities) or f"name one of the site's {kind}s: {listed}"
+                    if entities else f"the site has no {kind}s")
+            self.problems.append(Diagnostic("E0201", f"undefined variable `{item.name}`",
+                                            Label(item.span, "not defined here"), (), (_NOTE,), help))
+        return True
+
+    def suggest(self, name: str, visible: Visible) -> str | None:
+        """The site's hosts and nodes first, then the program's names, a builtin only when nothing nearer fits."""
+        known = {known for frame in visible if frame is not None for known in frame}
+        for tier in (known & self.members, known - self.members - REGISTRY.keys(), known & REGISTRY.keys()):
+            found = did_you_mean(name, tier)
+            if found is not None:
+                return found
+        return None
+
+    def unit_after_number(self, expr: ast.Apply, visible: Visible) -> bool:
+        """`4G`, `4 GiB`: an undefined unit-like name after a number is a size mistyped, said as such (E0215)."""
+        argument = expr.argument
+        if type(argument) is not ast.Var or _defines(visible, argument.name):
+            return False
+        problem = number_with_unit_word(expr, argument)
+        if problem is None:
+            return False
+        self.problems.extend(problem.diagnostics)
+        return True
 
     def expr(self, expr: ast.Expr, visible: Visible) -> None:
         match expr:
@@ -136,7 +191,8 @@ class _Checker:
                 self.keys(path, visible)
             case ast.Apply(function=function, argument=argument):
                 self.expr(function, visible)
-                self.expr(argument, visible)
+                if type(function) is not ast.IntLit or not self.unit_after_number(expr, visible):
+                    self.expr(argument, visible)
             case ast.Lambda(param=param, body=body):
                 self.expr(body, self.parameters(param, visible))
             case ast.AttrSet(bindings=bindings, recursive=recursive):

@@ -39,6 +39,7 @@ from gwlang.model.types import (
     describe,
     empty_value,
     problem,
+    reference_of,
 )
 from gwlang.syntax import ast
 
@@ -400,7 +401,7 @@ class Entity:
         return keys
 
     def _leaf(self, path: tuple[str, ...], kind: Type, definitions: list[Definition]) -> Any:
-        referred = _referred(kind)
+        referred = reference_of(kind)
         if referred is None:
             return self._merged_leaf(path, kind, definitions)
         # Only reference-typed paths pay for the handler: their undefined
@@ -757,13 +758,6 @@ def _shown_path(path: tuple[str, ...]) -> str:
     return "".join(name if name.startswith("[") else f".{name}" for name in path).lstrip(".")
 
 
-def _referred(kind: Type) -> RefType | None:
-    """The reference type of `ref(node)`, `ref(node)?` or `[ref(node)]`, or None for other types."""
-    if isinstance(kind, NullableType):
-        kind = kind.inner
-    if isinstance(kind, ListType):
-        kind = kind.element
-    return kind if isinstance(kind, RefType) else None
 
 
 def _names_at(definition: Definition, span: Span) -> bool:

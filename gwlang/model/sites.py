@@ -16,11 +16,12 @@ from typing import Any
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error, unique
 from gwlang.eval.evaluator import Evaluator
-from gwlang.eval.scopes import undefined_in_statements
+from gwlang.eval.scopes import Referred, undefined_in_statements
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk
 from gwlang.model.linearize import c3
 from gwlang.model.merge import Body, Entity
 from gwlang.model.schema import SchemaRegistry
+from gwlang.model.types import RecordType, Type, reference_of
 from gwlang.syntax import ast
 
 
@@ -60,8 +61,8 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
                 for name, index in _family(item):
                     nodes.setdefault(name, []).append(_NodeEntry(item, declaration, index))
     _check_names(hosts, nodes)
-    _check_scopes(sites, set(hosts) | set(nodes), {name for name, entries in nodes.items()
-                                                  if any(entry.index is not None for entry in entries)})
+    _check_scopes(sites, schemas, {"host": tuple(hosts), "node": tuple(nodes)},
+                  {name for name, entries in nodes.items() if any(entry.index is not None for entry in entries)})
 
     site_names: dict[str, Any] = {}
     all_hosts = AttrSet({})
@@ -263,28 +264,47 @@ def _family(declaration: ast.NodeDecl) -> list[tuple[str, int | None]]:
             for i in range(family.low, family.high + 1)]
 
 
-def _check_scopes(sites: list[Declaration], members: set[str], indexed: set[str]) -> None:
+def _check_scopes(sites: list[Declaration], schemas: SchemaRegistry, entities: dict[str, tuple[str, ...]],
+                  indexed: set[str]) -> None:
     """Undefined names in the bodies of `sites`, seeing the hosts and nodes of the site compiled.
 
     Done here rather than when the module is loaded: an inherited site's
     bodies see the hosts and nodes its descendant declares.
     """
+    members = frozenset(entities["host"] + entities["node"])
     problems = []
     for declaration in sites:
         assert isinstance(declaration.node, ast.SiteDecl)
         module_names = declaration.scope.all_names() | members
         statements = [item for item in declaration.node.items if isinstance(item, ast.Define | ast.Assert)]
-        problems += undefined_in_statements(statements, module_names | {"site", "nodes", "hosts"})
+        problems += undefined_in_statements(statements, module_names | {"site", "nodes", "hosts"}, members,
+                                            _references(schemas, "site", entities))
         for item in declaration.node.items:
             if isinstance(item, ast.HostDecl):
-                problems += undefined_in_statements(item.body, module_names | {"host", "site", "nodes", "hosts"})
+                problems += undefined_in_statements(item.body, module_names | {"host", "site", "nodes", "hosts"},
+                                                    members, _references(schemas, "host", entities))
             elif isinstance(item, ast.NodeDecl):
                 late = {"node", "host", "site", "nodes", "hosts"}
                 if any(name in indexed for name, _ in _family(item)):
                     late.add("index")
-                problems += undefined_in_statements(item.body, module_names | late)
+                problems += undefined_in_statements(item.body, module_names | late, members,
+                                                    _references(schemas, "node", entities))
     if problems:
         raise GwError(unique(problems))
+
+
+def _references(schemas: SchemaRegistry, kind: str, entities: dict[str, tuple[str, ...]]) -> Referred:
+    """For a path of a `kind` body: the kind of entity it refers to and the site's entities of that kind."""
+    def referred(path: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+        record: Type = schemas.entity(kind)
+        for name in path:
+            spec = record.fields.get(name) if isinstance(record, RecordType) else None
+            if spec is None:
+                return None
+            record = spec.type
+        target = reference_of(record)
+        return None if target is None or target.kind not in entities else (target.kind, entities[target.kind])
+    return referred
 
 
 def _check_names(hosts: dict[str, list[tuple[ast.HostDecl, Declaration]]],

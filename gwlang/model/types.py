@@ -236,3 +236,12 @@ def empty_value(kind: Type) -> Any:
     if kind.merge_kind in ("attrs", "record"):
         return AttrSet({})
     return None
+
+
+def reference_of(kind: Type) -> RefType | None:
+    """The reference type of `ref(node)`, `ref(node)?` or `[ref(node)]`, or None for other types."""
+    if isinstance(kind, NullableType):
+        kind = kind.inner
+    if isinstance(kind, ListType):
+        kind = kind.element
+    return kind if isinstance(kind, RefType) else None

@@ -59,7 +59,7 @@ def build_ext4(files: Sequence[OverlayFile], node_uuid: str) -> bytes:
     seed = str(uuids.uuid5(_NAMESPACE, f"hash-seed/{node_uuid}"))
     with tempfile.TemporaryDirectory(prefix="gwc-config-") as work:
         root = Path(work) / "root"
-        _write_tree(root, files)
+        folders = _write_tree(root, files)
         image = Path(work) / "config.img"
         with image.open("wb") as out:
             out.truncate(image_size(files))
@@ -70,10 +70,31 @@ def build_ext4(files: Sequence[OverlayFile], node_uuid: str) -> bytes:
         result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
         if result.returncode != 0:
             raise BuildFailed(f"mkfs.ext4 failed: {(result.stderr or result.stdout).strip()}")
+        _stop_change_times(image, len(files) + folders, Path(work), environment)
         return image.read_bytes()
 
 
-def _write_tree(root: Path, files: Sequence[OverlayFile]) -> None:
+def _stop_change_times(image: Path, entries: int, work: Path, environment: dict[str, str]) -> None:
+    """Every inode's change time set to EPOCH, as its other times already are.
+
+    `mkfs.ext4 -d` copies each staged file's ctime, which no one can set: two
+    builds a second apart gave different bytes (mke2fs 1.47.0 ignores the fake
+    clock there).  mkfs numbers the root 2, lost+found 11 and the staged
+    entries from 12 on, so one debugfs run over those numbers reaches them all.
+    """
+    tool = shutil.which("debugfs") or "/usr/sbin/debugfs"
+    inodes = [2, 11, *range(12, 12 + entries)]
+    requests = work / "ctimes.debugfs"
+    requests.write_text("".join(f"set_inode_field <{inode}> ctime @{EPOCH}\n" for inode in inodes))
+    result = subprocess.run([tool, "-w", "-f", str(requests), str(image)], capture_output=True, text=True,
+                            env=environment, timeout=120)
+    failed = [line for line in result.stderr.splitlines() if ":" in line and "debugfs" not in line]
+    if result.returncode != 0 or failed:
+        raise BuildFailed(f"debugfs failed: {(result.stderr or result.stdout).strip()}")
+
+
+def _write_tree(root: Path, files: Sequence[OverlayFile]) -> int:
+    """The overlay staged under `root` with fixed times and modes; the number of folders below `root`."""
     root.mkdir()
     folders = {root}
     for file in files:
@@ -86,6 +107,7 @@ def _write_tree(root: Path, files: Sequence[OverlayFile]) -> None:
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         folder.chmod(0o755)
         os.utime(folder, (EPOCH, EPOCH))
+    return len(folders) - 1
 
 
 def build_nocloud(files: Sequence[OverlayFile], node_uuid: str, hostname: str) -> bytes:
