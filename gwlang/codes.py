@@ -42,6 +42,8 @@ _TABLE = [
          "such as an octet above 255 or a network with host bits set."),
     Code("E0112", "syntax", "backwards node family range",
          "In `node wn[01..16]` the first bound must not be above the second."),
+    Code("E0230", "syntax", "node family too large",
+         "A node family has at most 10,000 members (`node wn[1..10000]`); a larger range is almost always a typo."),
     # evaluation
     Code("E0201", "evaluation", "undefined variable",
          "A name that no `let`, function argument, import or builtin defines here."),
@@ -72,6 +74,11 @@ _TABLE = [
          "(an index past the end, a size that is not a whole number of MiB...)."),
     Code("E0215", "evaluation", "not a function", "A value that is not a function was applied to an argument."),
     Code("E0216", "evaluation", "not convertible to JSON", "Functions have no JSON form."),
+    Code("E0231", "evaluation", "value too large",
+         "A list of more than 1,000,000 elements, a string of more than 16 MiB or a number (or a size in bytes) "
+         "of more than 4,000 digits; refused before it is built, so a typo cannot fill the memory."),
+    Code("E0232", "evaluation", "out of memory",
+         "The program held more memory than gwc allows (4 GiB, or `GWC_MEMORY_LIMIT`): many large values at once."),
     # modules
     Code("E0220", "modules", "import not found",
          "The imported file does not exist, cannot be read, or is not in the search path."),
@@ -82,6 +89,12 @@ _TABLE = [
     Code("E0223", "modules", "duplicate declaration", "A module declares the same name twice."),
     Code("E0224", "modules", "ambiguous import",
          "Two modules imported without `as` both define the same name."),
+    Code("E0233", "modules", "unusable file path",
+         "An import path that no file system accepts (a NUL character, more than 4,095 bytes, a name of more than "
+         "255 bytes) or that leads into a symlink loop."),
+    Code("E0234", "modules", "symlink out of a scanned folder",
+         "A `.gw` symlink in a folder of sources leads outside that folder, so it is not read (its text would "
+         "show in diagnostics). Name the link on the command line to read it anyway."),
     # site checks
     # merging profiles and instantiating sites
     Code("E0301", "merge", "conflicting definitions",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gwlang.diagnostics import Span, error
+from gwlang.eval import limits
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.operators import compare, equal
 from gwlang.eval.values import AttrSet, Builtin, Closure, Thunk, too_long_to_print, type_name, type_of
@@ -94,20 +95,14 @@ def _invalid(message: str, span: Span) -> Exception:
     return error("E0211", message, span, "called here")
 
 
-# Far beyond any site, and small enough that a typo fails at once instead of filling memory.
-MAX_LIST_LENGTH = 10_000_000
 MAX_PAD_WIDTH = 1000
 
 
 def _check_length(length: int, name: str, span: Span) -> None:
-    if length > MAX_LIST_LENGTH:
-        raise _invalid(f"`{name}` would make a list of {_shown(length)} elements; the limit is {MAX_LIST_LENGTH:,}",
-                       span)
+    limits.check_list(length, f"`{name}`", span)
 
 
-def _shown(number: int) -> str:
-    """A number for a message, even one too long for Python to print."""
-    return f"{number:,}" if number.bit_length() < 256 else "a number of thousands of digits"
+_shown = limits.shown
 
 
 # ---------------------------------------------------------------- lists
@@ -210,7 +205,9 @@ def _concat_lists(ev: Any, span: Span, lists: Any) -> tuple[Any, ...]:
     """Join a list of lists into one list."""
     out: list[Any] = []
     for inner in _list(ev, lists, "concatLists", span):
-        out.extend(_list(ev, inner, "concatLists", span))
+        part = _list(ev, inner, "concatLists", span)
+        _check_length(len(out) + len(part), "concatLists", span)
+        out.extend(part)
     return tuple(out)
 
 
@@ -220,7 +217,9 @@ def _concat_map(ev: Any, span: Span, function: Any, items: Any) -> tuple[Any, ..
     function = _function(ev, function, "concatMap", span)
     out: list[Any] = []
     for item in _list(ev, items, "concatMap", span):
-        out.extend(_list(ev, ev.call(function, item, span), "concatMap", span))
+        part = _list(ev, ev.call(function, item, span), "concatMap", span)
+        _check_length(len(out) + len(part), "concatMap", span)
+        out.extend(part)
     return tuple(out)
 
 
@@ -387,7 +386,9 @@ def _to_string(ev: Any, span: Span, value: Any) -> str:
     except ValueError:
         raise too_long_to_print(span) from None
     if kind is tuple:
-        return " ".join(_to_string(ev, span, item) for item in value)
+        pieces = [_to_string(ev, span, item) for item in value]
+        limits.check_string(sum(map(len, pieces)) + len(pieces), "`toString`", span)
+        return " ".join(pieces)
     raise error("E0203", f"`toString` cannot convert {type_name(value)}", span, "called here",
                 help="use `toJSON` for attribute sets")
 
@@ -404,7 +405,9 @@ def _to_json(ev: Any, span: Span, value: Any) -> str:
 def _concat_strings_sep(ev: Any, span: Span, separator: Any, items: Any) -> str:
     """Join a list of strings with a separator."""
     sep = _str(ev, separator, "concatStringsSep", span)
-    return sep.join(_str(ev, item, "concatStringsSep", span) for item in _list(ev, items, "concatStringsSep", span))
+    pieces = [_str(ev, item, "concatStringsSep", span) for item in _list(ev, items, "concatStringsSep", span)]
+    limits.check_string(sum(map(len, pieces)) + len(sep) * max(len(pieces) - 1, 0), "`concatStringsSep`", span)
+    return sep.join(pieces)
 
 
 @builtin("stringLength", "stringLength s", "stringLength \"grid\"", "4")
@@ -432,10 +435,13 @@ def _replace_strings(ev: Any, span: Span, sources: Any, targets: Any, text: Any)
         raise _invalid("`replaceStrings` needs two lists of the same length", span)
     subject = _str(ev, text, "replaceStrings", span)
     out: list[str] = []
-    index = 0
+    length = index = 0
     while index <= len(subject):
         for pattern, replacement in zip(old, new, strict=True):
             if subject.startswith(pattern, index):
+                # Each replacement may be long: count as we go, since the total is known only at the end.
+                length += len(replacement)
+                limits.check_string(length, "`replaceStrings`", span)
                 out.append(replacement)
                 index += len(pattern) if pattern else 0
                 if not pattern:
@@ -456,7 +462,9 @@ def _split_string(ev: Any, span: Span, separator: Any, text: Any) -> tuple[str, 
     sep = _str(ev, separator, "splitString", span)
     if not sep:
         raise _invalid("`splitString` needs a non-empty separator", span)
-    return tuple(_str(ev, text, "splitString", span).split(sep))
+    subject = _str(ev, text, "splitString", span)
+    _check_length(subject.count(sep) + 1, "splitString", span)
+    return tuple(subject.split(sep))
 
 
 @builtin("hasPrefix", "hasPrefix prefix s", "hasPrefix \"wn\" \"wn01\"", "true")
@@ -667,7 +675,7 @@ for _unit, _example, _answer in (("B", "toB 1KiB", "1024"), ("KiB", "toKiB 1MiB"
 @builtin("fromMiB", "fromMiB n", "fromMiB 512", "512MiB")
 def _from_mib(ev: Any, span: Span, value: Any) -> Size:
     """A size of `n` MiB, from an integer."""
-    return Size(_int(ev, value, "fromMiB", span) << 20)
+    return Size(limits.check_integer(_int(ev, value, "fromMiB", span) << 20, "`fromMiB`", span))
 
 
 # ---------------------------------------------------------------- derived identities

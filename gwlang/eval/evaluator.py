@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
-from gwlang.eval import operators
+from gwlang.eval import limits, operators
 from gwlang.eval.attrs import AttrBuilder, delay_binding
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
@@ -91,6 +91,15 @@ class Evaluator:
             if self.overflow_chain is None:
                 self.overflow_chain = [t for t in self.running[-MAX_CHAIN_SHOWN:] if t.span is not None]
             raise
+        except (MemoryError, limits.OutOfMemory) as failure:
+            # The innermost running value with a location takes the blame; the run ends (OutOfMemory).
+            thunk.state = 0
+            stopped = failure if isinstance(failure, limits.OutOfMemory) else limits.OutOfMemory()
+            if stopped.span is None:
+                stopped.span = next((t.span for t in reversed(self.running) if t.span is not None), None)
+            if stopped is failure:
+                raise
+            raise stopped from None
         except BaseException:
             thunk.state = 0
             raise
@@ -168,6 +177,8 @@ class Evaluator:
                 pieces.append(part)
             else:
                 pieces.append(self.interpolate(self.eval(part, scope), part.span))
+        if len(pieces) > 1:
+            limits.check_string(sum(map(len, pieces)), "this string", expr.span)
         return "".join(pieces)
 
     def interpolate(self, value: Any, span: Span) -> str:
@@ -542,7 +553,8 @@ def run_deep(function: Callable[[], T]) -> T:
         worker.start()
     finally:
         threading.stack_size(old_stack)
-    worker.join()
+    with limits.MemoryGuard(worker.ident or 0, limits.memory_limit()):
+        worker.join()
     sys.setrecursionlimit(old_limit)
     gc.set_threshold(*old_thresholds)
     if failure:
