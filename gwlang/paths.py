@@ -20,7 +20,11 @@ _SHOWN_CHARACTERS = 60
 
 
 class BadPath(ValueError):
-    """A path that cannot name a file: the message says why, in words."""
+    """A path that cannot name a file: the message says which and why, `reason` only why."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def shown(text: str) -> str:
@@ -48,7 +52,7 @@ def checked(text: str, what: str) -> Path:
     """`text` as a `Path`, or `BadPath` naming `what` it was ("the output folder")."""
     problem = path_problem(text)
     if problem is not None:
-        raise BadPath(f"{what} `{shown(text)}` {problem}")
+        raise BadPath(f"{what} `{shown(text)}` {problem}", problem)
     return Path(text)
 
 
@@ -61,4 +65,4 @@ def resolved(path: Path, what: str) -> Path:
         reason = failure.strerror if isinstance(failure, OSError) and failure.strerror else str(failure)
         if isinstance(failure, RuntimeError) or "loop" in reason.lower():
             reason = "it is a symlink loop"
-        raise BadPath(f"{what} `{shown(str(path))}` cannot be resolved: {reason}") from None
+        raise BadPath(f"{what} `{shown(str(path))}` cannot be resolved: {reason}", reason) from None

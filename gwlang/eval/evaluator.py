@@ -178,7 +178,7 @@ class Evaluator:
             else:
                 pieces.append(self.interpolate(self.eval(part, scope), part.span))
         if len(pieces) > 1:
-            limits.check_string(sum(map(len, pieces)), "this string", expr.span)
+            limits.check_string(sum(map(len, pieces)), "interpolation", expr.span)
         return "".join(pieces)
 
     def interpolate(self, value: Any, span: Span) -> str:

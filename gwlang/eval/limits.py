@@ -99,7 +99,7 @@ def resident_bytes() -> int | None:
         return None
 
 
-class OutOfMemory(BaseException):  # noqa: N818 (named for what happened, as MemoryError is)
+class OutOfMemory(BaseException):
     """The run needs more memory than it may hold: it ends, reporting E0232.
 
     A `BaseException`, unlike `MemoryError`: no `except Exception` on the way

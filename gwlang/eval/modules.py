@@ -181,7 +181,9 @@ class ModuleLoader:
         try:
             return self._resolve(target, search, importer, span)
         except BadPath as failure:
-            raise error("E0233", str(failure), span, "not a usable path") from None
+            # Named as written: the resolved path would be an absolute one the user never wrote.
+            raise error("E0233", f"`{shown(target)}` cannot be resolved: {failure.reason}", span,
+                        "not a usable path") from None
         except OSError as failure:
             raise error("E0220", f"cannot read `{shown(target)}`: {failure.strerror or failure}", span,
                         "imported here") from None
