@@ -529,7 +529,9 @@ def run_deep(function: Callable[[], T]) -> T:
     """Run `function` on a thread with a 1 GiB stack and a high recursion limit.
 
     The stack is reserved, not committed: a shallow evaluation touches a few
-    pages.  The limit stops a runaway program long before memory does.
+    pages.  The limit stops a runaway program long before memory does.  While
+    it runs, `limits.MemoryGuard` watches the process's memory and ends the
+    run with `OutOfMemory` (E0232) past `GWC_MEMORY_LIMIT`.
     """
     result: list[Any] = []
     failure: list[BaseException] = []
