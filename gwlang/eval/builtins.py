@@ -399,7 +399,30 @@ def _to_string(ev: Any, span: Span, value: Any) -> str:
 def _to_json(ev: Any, span: Span, value: Any) -> str:
     """The value as compact JSON text (domain values as their canonical strings)."""
     from gwlang.eval.printer import to_plain
-    return json.dumps(to_plain(ev, value, span), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    plain = to_plain(ev, value, span)
+    # json.dumps is one call in C that the memory guard cannot interrupt: a list
+    # holding one long string a million times would be written out in full.
+    limits.check_string(_json_length(plain), "`toJSON`", span, at_least=True)
+    return json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _json_length(plain: Any) -> int:
+    """About the length of `plain` as JSON (at least it): strings and keys, with a few characters per item."""
+    total = 0
+    pending = [plain]
+    while pending and total <= limits.MAX_STRING_LENGTH:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += sum(len(key) + 4 for key in item) + 2
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            total += len(item) + 2
+            pending.extend(item)
+        else:
+            total += 4
+    return total
 
 
 @builtin("concatStringsSep", "concatStringsSep separator list", "concatStringsSep \", \" [ \"a\" \"b\" ]",

@@ -50,10 +50,14 @@ def check_list(length: int, what: str, span: Span | None) -> None:
                         f"a list has at most {MAX_LIST_LENGTH:,} elements")
 
 
-def check_string(length: int, what: str, span: Span | None) -> None:
-    """Refuse a string of more than `MAX_STRING_LENGTH` characters before it is built."""
+def check_string(length: int, what: str, span: Span | None, at_least: bool = False) -> None:
+    """Refuse a string of more than `MAX_STRING_LENGTH` characters before it is built.
+
+    `at_least`: `length` is where counting stopped, not the whole length.
+    """
     if length > MAX_STRING_LENGTH:
-        raise too_large(f"{what} would make a string of {shown(length)} characters", span,
+        amount = f"more than {MAX_STRING_LENGTH:,}" if at_least else shown(length)
+        raise too_large(f"{what} would make a string of {amount} characters", span,
                         f"a string has at most {MAX_STRING_LENGTH:,} characters")
 
 
