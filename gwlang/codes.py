@@ -78,7 +78,8 @@ _TABLE = [
          "A list of more than 1,000,000 elements, a string of more than 16 MiB or a number (or a size in bytes) "
          "of more than 4,000 digits; refused before it is built, so a typo cannot fill the memory."),
     Code("E0232", "evaluation", "out of memory",
-         "The program held more memory than gwc allows (4 GiB, or `GWC_MEMORY_LIMIT`): many large values at once."),
+         "The program took more memory than gwc allows an evaluation (4 GiB, or `GWC_MEMORY_LIMIT`): "
+         "many large values at once."),
     # modules
     Code("E0220", "modules", "import not found",
          "The imported file does not exist, cannot be read, or is not in the search path."),

@@ -89,7 +89,7 @@ def test_the_memory_guard_ends_a_run_holding_too_much(argv: list[str]) -> None:
     assert status == 1, errors
     assert seconds < 60
     assert errors.startswith("error[E0232]: evaluation ran out of memory")
-    assert "= note: gwc holds at most 300 MiB (set GWC_MEMORY_LIMIT to change it)" in errors
+    assert "= note: an evaluation may take at most 300 MiB (set GWC_MEMORY_LIMIT to change it)" in errors
     assert "Traceback" not in errors and "internal error" not in errors
 
 

@@ -120,7 +120,7 @@ class OutOfMemory(BaseException):
 
 
 class MemoryGuard:
-    """Raises `OutOfMemory` in one thread when the process holds more than the limit.
+    """Raises `OutOfMemory` in one thread when a run has taken more than the limit.
 
     Checking inside the evaluator's hot path would slow every program; a
     thread that samples the resident set every 50 ms costs nothing, and the
@@ -132,7 +132,11 @@ class MemoryGuard:
 
     def __init__(self, thread_id: int, limit: int) -> None:
         self.thread_id = thread_id
-        self.limit = limit
+        # Counted from what the process holds when the run starts: a process that
+        # runs gwc many times (a test session, a site's test suite) is not
+        # blamed for what it held before, and for `gwc` itself that is a few
+        # tens of megabytes.
+        self.limit = (resident_bytes() or 0) + limit
         self.stopped = threading.Event()
         self.watcher = threading.Thread(target=self._watch, name="gw-memory-guard", daemon=True)
 
@@ -160,6 +164,7 @@ def out_of_memory(span: Span | None) -> GwError:
     """E0232 at the value that was being computed when memory ran out."""
     limit = memory_limit()
     return error("E0232", "evaluation ran out of memory", span, "computing this needed too much memory",
-                 notes=(f"gwc holds at most {limit >> 20:,} MiB (set {MEMORY_LIMIT_VARIABLE} to change it)",
+                 notes=(f"an evaluation may take at most {limit >> 20:,} MiB "
+                        f"(set {MEMORY_LIMIT_VARIABLE} to change it)",
                         "the program keeps too many large values at once"),
                  help="look for a list or string that grows without bound, or a family far larger than meant")
