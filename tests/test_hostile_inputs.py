@@ -203,3 +203,12 @@ def test_a_few_hundred_mutated_inputs_are_never_a_fault_or_a_hang(monkeypatch: p
     assert tally.outcomes["internal"] == 0, faults
     assert tally.outcomes["hang"] == 0
     assert sum(tally.outcomes.values()) == 300
+
+
+def test_unique_of_a_million_elements_ends_in_seconds(in_cases: Path) -> None:
+    # It compared each element with every earlier one: hours for a mistyped range.
+    started = time.monotonic()
+    output = gwc_eval(Path("hostile") / "list-blowups.gw",
+                      "[ (length (unique (range 1 1000000))) (unique [ 1 true 1 \"1\" [ 1 ] [ 1 ] 1MiB 1MiB ]) ]")
+    assert output == '[ 1000000 [ 1 true "1" [ 1 ] 1MiB ] ]'
+    assert time.monotonic() - started < 20

@@ -257,11 +257,31 @@ def _sort(ev: Any, span: Span, less_than: Any, items: Any) -> tuple[Any, ...]:
 @builtin("unique", "unique list", "unique [ 1 2 1 3 ]", "[ 1 2 3 ]")
 def _unique(ev: Any, span: Span, items: Any) -> tuple[Any, ...]:
     """The list without repeated elements, first occurrences kept in order."""
+    values = _list(ev, items, "unique", span)
+    if len(values) < 2:
+        return values  # nothing to compare, so nothing forced
+    # Strings, integers, booleans and null are looked up in a set: comparing each
+    # element with every earlier one made `unique (range 1 1000000)` run for hours.
+    # Values of different types are never equal, so the two kinds never meet.
     out: list[Any] = []
-    for item in _list(ev, items, "unique", span):
-        if not any(equal(ev, item, seen) for seen in out):
-            out.append(item)
+    scalars: set[tuple[type, Any]] = set()
+    others: list[Any] = []
+    for item in values:
+        value = ev.force(item)
+        kind = type(value)
+        if kind in _HASHED:
+            if (kind, value) in scalars:
+                continue
+            scalars.add((kind, value))
+        elif any(equal(ev, value, seen) for seen in others):
+            continue
+        else:
+            others.append(value)
+        out.append(item)
     return tuple(out)
+
+
+_HASHED = (str, int, bool, type(None))
 
 
 @builtin("reverseList", "reverseList list", "reverseList [ 1 2 3 ]", "[ 3 2 1 ]")
