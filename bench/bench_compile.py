@@ -55,7 +55,7 @@ def measure(sites: int, workers: int) -> tuple[str, int, float, float, float]:
         folder = Path(scratch)
         write_sites(folder, sites, workers)
         started = time.perf_counter()
-        program = load_program(list(gw_files([folder])))
+        program = load_program(gw_files([folder]))
         loaded = time.perf_counter()
         files = nodes = 0
         # Site by site, with the check of MACs across sites (each site's own host: derived MACs

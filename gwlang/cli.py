@@ -12,11 +12,12 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from gwlang import __version__
 from gwlang.diagnostics import Diagnostic, render_all
 from gwlang.eval.evaluator import run_deep
+from gwlang.eval.limits import OutOfMemory
+from gwlang.paths import BadPath, checked
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 BUG_REPORT = "https://github.com/gwlang/gwlang/issues"
@@ -105,7 +106,9 @@ def report(diagnostics: Sequence[Diagnostic], arguments: argparse.Namespace) -> 
 
 def command_eval(arguments: argparse.Namespace) -> int:
     from gwlang.session import evaluate_to_text
-    path = Path(arguments.file)
+    path = checked(arguments.file, "the file")
+    for folder in arguments.include:
+        checked(folder, "the `-I` folder")
     if not path.is_file():
         raise UsageError(f"no such file: {arguments.file}")
     printed = run_deep(lambda: evaluate_to_text(path, arguments.expression, arguments.json,
@@ -155,11 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "eval":
             return command_eval(arguments)
         return run_site_command(arguments)
-    except UsageError as problem:
+    except (UsageError, BadPath) as problem:
         print(f"gwc: error: {problem}\nRun `gwc --help` for usage.", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except OutOfMemory as stopped:
+        report([stopped.diagnostic()], arguments)
+        return EXIT_ERRORS
+    except MemoryError:
+        # Outside evaluation: the input asked for too much, not a bug.
+        report([OutOfMemory().diagnostic()], arguments)
+        return EXIT_ERRORS
     except Exception as fault:
         if debug:
             traceback.print_exc()

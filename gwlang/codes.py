@@ -46,6 +46,8 @@ _TABLE = [
          "A set pattern names an argument twice (`{ x, y, x }:`), or names its `@` binding "
          "among its arguments (`args@{ args, ... }:`); as in Nix, this is an error even if the function "
          "is never called."),
+    Code("E0230", "syntax", "node family too large",
+         "A node family has at most 10,000 members (`node wn[1..10000]`); a larger range is almost always a typo."),
     # evaluation
     Code("E0201", "evaluation", "undefined variable",
          "A name that no `let`, function argument, import or builtin defines here. As in Nix, names are "
@@ -80,6 +82,12 @@ _TABLE = [
          "A value that is not a function was applied to an argument. A size written with a space or a unit "
          "the language lacks (`4 GiB`, `4G`) is a number applied to a name: the help writes the size (`4GiB`)."),
     Code("E0216", "evaluation", "not convertible to JSON", "Functions have no JSON form."),
+    Code("E0231", "evaluation", "value too large",
+         "A list of more than 1,000,000 elements, a string of more than 16 MiB or a number (or a size in bytes) "
+         "of more than 4,000 digits; refused before it is built, so a typo cannot fill the memory."),
+    Code("E0232", "evaluation", "out of memory",
+         "The program took more memory than gwc allows an evaluation (4 GiB, or `GWC_MEMORY_LIMIT`): "
+         "many large values at once."),
     # modules
     Code("E0220", "modules", "import not found",
          "The imported file does not exist, cannot be read, or is not in the search path."),
@@ -90,6 +98,12 @@ _TABLE = [
     Code("E0223", "modules", "duplicate declaration", "A module declares the same name twice."),
     Code("E0224", "modules", "ambiguous import",
          "Two modules imported without `as` both define the same name."),
+    Code("E0233", "modules", "unusable file path",
+         "An import path that no file system accepts (a NUL character, more than 4,095 bytes, a name of more than "
+         "255 bytes) or that leads into a symlink loop."),
+    Code("E0234", "modules", "symlink out of a scanned folder",
+         "A `.gw` symlink in a folder of sources leads outside that folder, so it is not read (its text would "
+         "show in diagnostics). Name the link on the command line to read it anyway."),
     # site checks
     # merging profiles and instantiating sites
     Code("E0301", "merge", "conflicting definitions",

@@ -271,6 +271,12 @@ def render_text(diagnostic: Diagnostic, colour: bool = False) -> str:
     return "\n".join(out)
 
 
+# A source line is shown as one column per character: a tab as a blank, and
+# other control characters (a NUL, the ESC of a terminal escape sequence in a
+# hostile file) as U+FFFD, so that neither the carets nor the terminal move.
+_SHOWN_CHARACTERS = {code: "\ufffd" for code in [*range(0x20), *range(0x7F, 0xA0)]} | {0x09: " "}
+
+
 def _render_label(label: Label, gutter: int, primary: bool, paint: Any) -> list[str]:
     span = label.span
     line, column = span.source.line_column(span.start)
@@ -278,7 +284,7 @@ def _render_label(label: Label, gutter: int, primary: bool, paint: Any) -> list[
     end_line, end_column = span.source.line_column(max(span.start, span.end - 1))
     width = (end_column - column + 1) if end_line == line else max(1, len(text) - column + 1)
     width = max(1, width)
-    display = text.replace("\t", " ")
+    display = text.removesuffix("\r").translate(_SHOWN_CHARACTERS)  # a CRLF file's lines end cleanly
     marker = ("^" if primary else "-") * width
     bar = paint("|", "blue")
     lines = [f"{' ' * gutter}{paint('-->', 'blue')} {span.source.name}:{line}:{column}",

@@ -118,7 +118,7 @@ def _compile_one(program: Program, site: Declaration, keep_model: bool = False) 
 def compile_sources(paths: Sequence[Path | str], include: Sequence[str] = (),
                     site: str | None = None) -> list[tuple[SiteModel, list[Artifact]]]:
     """Compile files or folders in memory (for tests and tools); no output folder involved."""
-    program = load_program(list(gw_files([Path(p) for p in paths])), tuple(include))
+    program = load_program(gw_files([Path(p) for p in paths]), tuple(include))
     sites = [s for s in program.sites() if site is None or s.name == site]
     return [(compiled.model, compiled.artifacts) for compiled in compile_program(program, sites, keep_models=True)
             if compiled.model is not None and compiled.artifacts is not None]

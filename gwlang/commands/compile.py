@@ -26,6 +26,7 @@ from gwlang.incremental import SiteRecord, load_records, save_records, signature
 from gwlang.model.checks import MacEntry
 from gwlang.model.program import Program
 from gwlang.parallel import available_cores
+from gwlang.paths import checked, resolved
 from gwlang.pipeline import CompiledSite, compile_program
 
 DEFAULT_OUTPUT = "generated"
@@ -74,7 +75,8 @@ def _jobs(text: str) -> int:
 
 
 def command_compile(arguments: argparse.Namespace) -> str:
-    output = Path(arguments.output)
+    output = checked(arguments.output, "the output folder")
+    resolved(output, "the output folder")  # a symlink loop is the command line's mistake, found before any work
     started = time.monotonic()
     progress = _Progress(sys.stderr)
 

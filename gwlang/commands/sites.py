@@ -13,6 +13,7 @@ from pathlib import Path
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.eval.values import Declaration
 from gwlang.model.program import Program, gw_files, load_program
+from gwlang.paths import checked
 
 DEFAULT_SOURCES = "sites"
 
@@ -40,11 +41,14 @@ def add_sources(parser: argparse.ArgumentParser, many: bool = True) -> None:
 
 def source_files(arguments: argparse.Namespace) -> list[Path]:
     from gwlang.cli import UsageError
-    paths = [Path(p) for p in arguments.sources]
+    paths = [checked(p, "the source") for p in arguments.sources]
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such file or folder: {path}")
-    files = list(gw_files(paths))
+    try:
+        files = gw_files(paths)
+    except GwError as refused:
+        raise CommandFailed(refused) from None
     if not files:
         raise UsageError("no .gw files in " + ", ".join(str(p) for p in paths))
     return files

@@ -8,6 +8,7 @@ elements alone).  Its docstring's first line is its documentation and its
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gwlang.diagnostics import Span, error
+from gwlang.eval import limits
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.operators import compare, equal
 from gwlang.eval.values import AttrSet, Builtin, Closure, Thunk, too_long_to_print, type_name, type_of
@@ -94,20 +96,14 @@ def _invalid(message: str, span: Span) -> Exception:
     return error("E0211", message, span, "called here")
 
 
-# Far beyond any site, and small enough that a typo fails at once instead of filling memory.
-MAX_LIST_LENGTH = 10_000_000
 MAX_PAD_WIDTH = 1000
 
 
 def _check_length(length: int, name: str, span: Span) -> None:
-    if length > MAX_LIST_LENGTH:
-        raise _invalid(f"`{name}` would make a list of {_shown(length)} elements; the limit is {MAX_LIST_LENGTH:,}",
-                       span)
+    limits.check_list(length, f"`{name}`", span)
 
 
-def _shown(number: int) -> str:
-    """A number for a message, even one too long for Python to print."""
-    return f"{number:,}" if number.bit_length() < 256 else "a number of thousands of digits"
+_shown = limits.shown
 
 
 # ---------------------------------------------------------------- lists
@@ -123,7 +119,9 @@ def _map(ev: Any, span: Span, function: Any, items: Any) -> tuple[Any, ...]:
 
 
 def _bound(call: Callable[..., Any], function: Any, argument: Any, span: Span) -> Callable[[], Any]:
-    return lambda: call(function, argument, span)
+    # A partial, not a lambda: one object instead of a function, its closure and three cells,
+    # which halves the time `genList` and `map` take to build a list of a million thunks.
+    return functools.partial(call, function, argument, span)
 
 
 @builtin("filter", "filter predicate list", "filter (x: x > 1) [ 1 2 3 ]", "[ 2 3 ]")
@@ -214,7 +212,9 @@ def _concat_lists(ev: Any, span: Span, lists: Any) -> tuple[Any, ...]:
     """Join a list of lists into one list."""
     out: list[Any] = []
     for inner in _list(ev, lists, "concatLists", span):
-        out.extend(_list(ev, inner, "concatLists", span))
+        part = _list(ev, inner, "concatLists", span)
+        _check_length(len(out) + len(part), "concatLists", span)
+        out.extend(part)
     return tuple(out)
 
 
@@ -224,7 +224,9 @@ def _concat_map(ev: Any, span: Span, function: Any, items: Any) -> tuple[Any, ..
     function = _function(ev, function, "concatMap", span)
     out: list[Any] = []
     for item in _list(ev, items, "concatMap", span):
-        out.extend(_list(ev, ev.call(function, item, span), "concatMap", span))
+        part = _list(ev, ev.call(function, item, span), "concatMap", span)
+        _check_length(len(out) + len(part), "concatMap", span)
+        out.extend(part)
     return tuple(out)
 
 
@@ -245,7 +247,6 @@ def _any(ev: Any, span: Span, predicate: Any, items: Any) -> bool:
 @builtin("sort", "sort lessThan list", "sort (a: b: a < b) [ 3 1 2 ]", "[ 1 2 3 ]")
 def _sort(ev: Any, span: Span, less_than: Any, items: Any) -> tuple[Any, ...]:
     """The list sorted by a less-than function; stable."""
-    import functools
     less_than = _function(ev, less_than, "sort", span)
 
     def order(a: Any, b: Any) -> int:
@@ -260,11 +261,31 @@ def _sort(ev: Any, span: Span, less_than: Any, items: Any) -> tuple[Any, ...]:
 @builtin("unique", "unique list", "unique [ 1 2 1 3 ]", "[ 1 2 3 ]")
 def _unique(ev: Any, span: Span, items: Any) -> tuple[Any, ...]:
     """The list without repeated elements, first occurrences kept in order."""
+    values = _list(ev, items, "unique", span)
+    if len(values) < 2:
+        return values  # nothing to compare, so nothing forced
+    # Strings, integers, booleans and null are looked up in a set: comparing each
+    # element with every earlier one made `unique (range 1 1000000)` run for hours.
+    # Values of different types are never equal, so the two kinds never meet.
     out: list[Any] = []
-    for item in _list(ev, items, "unique", span):
-        if not any(equal(ev, item, seen) for seen in out):
-            out.append(item)
+    scalars: set[tuple[type, Any]] = set()
+    others: list[Any] = []
+    for item in values:
+        value = ev.force(item)
+        kind = type(value)
+        if kind in _HASHED:
+            if (kind, value) in scalars:
+                continue
+            scalars.add((kind, value))
+        elif any(equal(ev, value, seen) for seen in others):
+            continue
+        else:
+            others.append(value)
+        out.append(item)
     return tuple(out)
+
+
+_HASHED = (str, int, bool, type(None))
 
 
 @builtin("reverseList", "reverseList list", "reverseList [ 1 2 3 ]", "[ 3 2 1 ]")
@@ -397,7 +418,9 @@ def _to_string(ev: Any, span: Span, value: Any) -> str:
     except ValueError:
         raise too_long_to_print(span) from None
     if kind is tuple:
-        return " ".join(_to_string(ev, span, item) for item in value)
+        pieces = [_to_string(ev, span, item) for item in value]
+        limits.check_string(sum(map(len, pieces)) + len(pieces), "`toString`", span)
+        return " ".join(pieces)
     raise error("E0203", f"`toString` cannot convert {type_name(value)}", span, "called here",
                 help="use `toJSON` for attribute sets")
 
@@ -406,7 +429,30 @@ def _to_string(ev: Any, span: Span, value: Any) -> str:
 def _to_json(ev: Any, span: Span, value: Any) -> str:
     """The value as compact JSON text (domain values as their canonical strings)."""
     from gwlang.eval.printer import to_plain
-    return json.dumps(to_plain(ev, value, span), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    plain = to_plain(ev, value, span)
+    # json.dumps is one call in C that the memory guard cannot interrupt: a list
+    # holding one long string a million times would be written out in full.
+    limits.check_string(_json_length(plain), "`toJSON`", span, at_least=True)
+    return json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _json_length(plain: Any) -> int:
+    """About the length of `plain` as JSON (at least it): strings and keys, with a few characters per item."""
+    total = 0
+    pending = [plain]
+    while pending and total <= limits.MAX_STRING_LENGTH:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += sum(len(key) + 4 for key in item) + 2
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            total += len(item) + 2
+            pending.extend(item)
+        else:
+            total += 4
+    return total
 
 
 @builtin("concatStringsSep", "concatStringsSep separator list", "concatStringsSep \", \" [ \"a\" \"b\" ]",
@@ -414,7 +460,9 @@ def _to_json(ev: Any, span: Span, value: Any) -> str:
 def _concat_strings_sep(ev: Any, span: Span, separator: Any, items: Any) -> str:
     """Join a list of strings with a separator."""
     sep = _str(ev, separator, "concatStringsSep", span)
-    return sep.join(_str(ev, item, "concatStringsSep", span) for item in _list(ev, items, "concatStringsSep", span))
+    pieces = [_str(ev, item, "concatStringsSep", span) for item in _list(ev, items, "concatStringsSep", span)]
+    limits.check_string(sum(map(len, pieces)) + len(sep) * max(len(pieces) - 1, 0), "`concatStringsSep`", span)
+    return sep.join(pieces)
 
 
 @builtin("stringLength", "stringLength s", "stringLength \"grid\"", "4")
@@ -452,11 +500,15 @@ def _replace_strings(ev: Any, span: Span, sources: Any, targets: Any, text: Any)
         return forced[position]
     subject = _str(ev, text, "replaceStrings", span)
     out: list[str] = []
-    index = 0
+    length = index = 0
     while index <= len(subject):
         for position, pattern in enumerate(old):
             if subject.startswith(pattern, index):
-                out.append(new(position))
+                replacement = new(position)
+                # Each replacement may be long: count as we go, since the total is known only at the end.
+                length += len(replacement)
+                limits.check_string(length, "`replaceStrings`", span)
+                out.append(replacement)
                 index += len(pattern) if pattern else 0
                 if not pattern:
                     if index < len(subject):
@@ -476,7 +528,9 @@ def _split_string(ev: Any, span: Span, separator: Any, text: Any) -> tuple[str, 
     sep = _str(ev, separator, "splitString", span)
     if not sep:
         raise _invalid("`splitString` needs a non-empty separator", span)
-    return tuple(_str(ev, text, "splitString", span).split(sep))
+    subject = _str(ev, text, "splitString", span)
+    _check_length(subject.count(sep) + 1, "splitString", span)
+    return tuple(subject.split(sep))
 
 
 @builtin("hasPrefix", "hasPrefix prefix s", "hasPrefix \"wn\" \"wn01\"", "true")
@@ -687,7 +741,7 @@ for _unit, _example, _answer in (("B", "toB 1KiB", "1024"), ("KiB", "toKiB 1MiB"
 @builtin("fromMiB", "fromMiB n", "fromMiB 512", "512MiB")
 def _from_mib(ev: Any, span: Span, value: Any) -> Size:
     """A size of `n` MiB, from an integer."""
-    return Size(_int(ev, value, "fromMiB", span) << 20)
+    return Size(limits.check_integer(_int(ev, value, "fromMiB", span) << 20, "`fromMiB`", span))
 
 
 # ---------------------------------------------------------------- derived identities

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
-from gwlang.eval import operators
+from gwlang.eval import limits, operators
 from gwlang.eval.attrs import AttrBuilder, delay_binding
 from gwlang.eval.domain import SIZE_EXAMPLES, IPAddress, IPNetwork, MacAddress, Size, unit_meant
 from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
@@ -92,6 +92,15 @@ class Evaluator:
             if self.overflow_chain is None:
                 self.overflow_chain = [t for t in self.running[-MAX_CHAIN_SHOWN:] if t.span is not None]
             raise
+        except (MemoryError, limits.OutOfMemory) as failure:
+            # The innermost running value with a location takes the blame; the run ends (OutOfMemory).
+            thunk.state = 0
+            stopped = failure if isinstance(failure, limits.OutOfMemory) else limits.OutOfMemory()
+            if stopped.span is None:
+                stopped.span = next((t.span for t in reversed(self.running) if t.span is not None), None)
+            if stopped is failure:
+                raise
+            raise stopped from None
         except BaseException:
             thunk.state = 0
             raise
@@ -169,6 +178,8 @@ class Evaluator:
                 pieces.append(part)
             else:
                 pieces.append(self.interpolate(self.eval(part, scope), part.span))
+        if len(pieces) > 1:
+            limits.check_string(sum(map(len, pieces)), "interpolation", expr.span)
         return "".join(pieces)
 
     def interpolate(self, value: Any, span: Span) -> str:
@@ -523,7 +534,9 @@ def run_deep(function: Callable[[], T]) -> T:
     """Run `function` on a thread with a 1 GiB stack and a high recursion limit.
 
     The stack is reserved, not committed: a shallow evaluation touches a few
-    pages.  The limit stops a runaway program long before memory does.
+    pages.  The limit stops a runaway program long before memory does.  While
+    it runs, `limits.MemoryGuard` watches the process's memory and ends the
+    run with `OutOfMemory` (E0232) past `GWC_MEMORY_LIMIT`.
     """
     result: list[Any] = []
     failure: list[BaseException] = []
@@ -547,7 +560,8 @@ def run_deep(function: Callable[[], T]) -> T:
         worker.start()
     finally:
         threading.stack_size(old_stack)
-    worker.join()
+    with limits.MemoryGuard(worker.ident or 0, limits.memory_limit()):
+        worker.join()
     sys.setrecursionlimit(old_limit)
     gc.set_threshold(*old_thresholds)
     if failure:

@@ -20,6 +20,7 @@ from gwlang.diagnostics import GwError, Label, Source, Span, did_you_mean, error
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.scopes import undefined_in_module
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk, type_name
+from gwlang.paths import BadPath, path_problem, resolved, shown
 from gwlang.syntax import ast
 from gwlang.syntax.parser import parse
 
@@ -55,8 +56,9 @@ class SearchPath:
               project: Path | None = None) -> SearchPath:
         if gwpath is None:
             gwpath = os.environ.get("GWPATH", "")
-        roots = [Path(p).resolve() for p in include]
-        roots += [Path(p).resolve() for p in gwpath.split(os.pathsep) if p]
+        # A bad root is the command line's or the environment's mistake: `BadPath` ends the run (exit 2).
+        roots = [resolved(Path(p), "the `-I` folder") for p in include]
+        roots += [resolved(Path(p), "the `GWPATH` folder") for p in gwpath.split(os.pathsep) if p]
         roots.append(stdlib_root())
         project_root = (project or Path.cwd()).resolve()
         return SearchPath(tuple(roots), (project_root, *roots))
@@ -122,9 +124,9 @@ class ModuleLoader:
 
     def load_file(self, path: Path) -> LoadedModule:
         """A file named on the command line."""
-        resolved = path.resolve()
-        self.search = self.search.with_source_root(resolved.parent)
-        return self._load(resolved, None)
+        full = resolved(path, "the file")
+        self.search = self.search.with_source_root(full.parent)
+        return self._load(full, None)
 
     def load_text(self, name: str, text: str, folder: Path) -> LoadedModule:
         """Text that is not a file (an `-E` expression), importing relative to `folder`."""
@@ -183,13 +185,30 @@ class ModuleLoader:
                      help="move what both files need into a third file that both import")
 
     def resolve(self, target: str, search: bool, importer: Path, span: Span) -> Path:
+        """The file an import names; E0233 for a path no file system accepts, or a symlink loop."""
+        problem = path_problem(target)
+        if problem is not None:
+            raise error("E0233", f"this import path {problem}", span, "not a usable path",
+                        notes=[f"the path: `{shown(target)}`"],
+                        help="import a file by a path of ordinary names, as `\"./roles.gw\"`")
+        try:
+            return self._resolve(target, search, importer, span)
+        except BadPath as failure:
+            # Named as written: the resolved path would be an absolute one the user never wrote.
+            raise error("E0233", f"`{shown(target)}` cannot be resolved: {failure.reason}", span,
+                        "not a usable path") from None
+        except OSError as failure:
+            raise error("E0220", f"cannot read `{shown(target)}`: {failure.strerror or failure}", span,
+                        "imported here") from None
+
+    def _resolve(self, target: str, search: bool, importer: Path, span: Span) -> Path:
         if search:
             return self._resolve_search(target, span)
         if not target.startswith(("./", "../")):
             raise error("E0220", f"a relative import starts with `./` or `../`: `{target}`", span,
                         "ambiguous path", help=f"write `\"./{target}\"`, or `<{target}>` for the search path")
         root = self.search.root_of(importer) or importer.parent
-        candidate = (importer.parent / target).resolve()
+        candidate = resolved(importer.parent / target, "the import")
         if not _inside(candidate, root):
             raise error("E0221", f"`{target}` leads outside `{display_name(root)}`", span,
                         "this import leaves its root",
@@ -202,7 +221,7 @@ class ModuleLoader:
 
     def _resolve_search(self, target: str, span: Span) -> Path:
         for root in self.search.search_roots:
-            candidate = (root / target).resolve()
+            candidate = resolved(root / target, "the import")
             if not _inside(candidate, root):
                 raise error("E0221", f"`<{target}>` leads outside the search root `{display_name(root)}`",
                             span, "this import leaves its root")
@@ -231,7 +250,7 @@ class ModuleLoader:
         # Suggest whole import paths, as the user would write them.
         prefix = target.rpartition("/")[0]
         siblings = [f"{prefix}/{p.name}" for p in folder.iterdir()] if folder.is_dir() else []
-        return error("E0220", f"cannot find `{target}`", span, "no such file",
+        return error("E0220", f"cannot find `{shown(target)}`", span, "no such file",
                      help=did_you_mean(target, siblings))
 
     # -- values and scopes ------------------------------------------------------------

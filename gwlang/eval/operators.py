@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gwlang.diagnostics import GwError, Label, Span, error
+from gwlang.eval import limits
 from gwlang.eval.domain import ADDRESS_FIELDS, NETWORK_FIELDS, IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.values import AttrSet, Builtin, Closure, Thunk, type_name
 from gwlang.syntax import ast
@@ -28,6 +29,7 @@ def binary(evaluator: Evaluator, op: str, left: Any, right: Any, expr: ast.BinOp
         return {"<": order < 0, "<=": order <= 0, ">": order > 0, ">=": order >= 0}[op]
     if op == "++":
         if type(left) is tuple and type(right) is tuple:
+            limits.check_list(len(left) + len(right), "`++`", expr.span)
             return left + right
         raise _mismatch(op, left, right, expr, "`++` joins two lists")
     if op == "//":
@@ -38,6 +40,17 @@ def binary(evaluator: Evaluator, op: str, left: Any, right: Any, expr: ast.BinOp
 
 
 def arithmetic(op: str, left: Any, right: Any, expr: ast.BinOp) -> Any:
+    """`left op right`; a number or size of more than `limits.MAX_DIGITS` digits is E0231."""
+    result = _arithmetic(op, left, right, expr)
+    kind = type(result)
+    if kind is int:
+        limits.check_integer(result, f"`{op}`", expr.span)
+    elif kind is Size:
+        limits.check_integer(result.bytes, f"`{op}`", expr.span)
+    return result
+
+
+def _arithmetic(op: str, left: Any, right: Any, expr: ast.BinOp) -> Any:
     left_kind, right_kind = type(left), type(right)
     if left_kind is int and right_kind is int:
         if op == "+":
@@ -48,6 +61,7 @@ def arithmetic(op: str, left: Any, right: Any, expr: ast.BinOp) -> Any:
             return left * right
         return _divide(left, right, expr)
     if op == "+" and left_kind is str and right_kind is str:
+        limits.check_string(len(left) + len(right), "`+`", expr.span)
         return left + right
     if left_kind is Size:
         if right_kind is Size:

@@ -7,11 +7,10 @@ built and validated on its own, so memory follows one site at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gwlang.diagnostics import GwError, Label, error, group_by_node
+from gwlang.diagnostics import Diagnostic, GwError, Label, error, group_by_node
 from gwlang.eval.modules import LoadedModule, stdlib_root
 from gwlang.eval.values import Declaration, Scope
 from gwlang.model.checks import check_sites
@@ -112,10 +111,46 @@ def load_program(files: list[Path], include: list[str] | tuple[str, ...] = ()) -
     return Program(session, inputs, build_registry(schema_decls))
 
 
-def gw_files(paths: list[Path]) -> Iterator[Path]:
-    """Files named, and the `.gw` files under folders named, in a stable order."""
+def gw_files(paths: list[Path]) -> list[Path]:
+    """Files named, and the `.gw` files under folders named, in a stable order.
+
+    A file named is read whatever it is: the user chose it.  A folder is
+    scanned, and a symlink in it whose target lies outside it is refused
+    (E0234) rather than read: otherwise a folder of sources handed to gwc
+    (a merge request's, say) could make its diagnostics show lines of any
+    file the compiling user can read.  Links within the folder are fine.
+    `rglob` does not descend into linked folders, so only the files
+    themselves can lead out.
+    """
+    named = {path.absolute() for path in paths if not path.is_dir()}
+    files: dict[Path, Path] = {}  # by absolute path: a file named and also in a folder named is read once
+    refused: list[Diagnostic] = []
     for path in paths:
-        if path.is_dir():
-            yield from sorted(path.rglob("*.gw"))
-        else:
-            yield path
+        if not path.is_dir():
+            files.setdefault(path.absolute(), path)
+            continue
+        folder = path.resolve()
+        for found in sorted(path.rglob("*.gw")):
+            if found.is_symlink() and found.absolute() not in named and not _leads_inside(found, folder):
+                refused.append(_outside_link(found, path))
+            else:
+                files.setdefault(found.absolute(), found)
+    if refused:
+        raise GwError(refused)
+    return list(files.values())
+
+
+def _leads_inside(link: Path, folder: Path) -> bool:
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):
+        return True  # a symlink loop reads nothing; loading it reports it
+    return target == folder or folder in target.parents
+
+
+def _outside_link(link: Path, folder: Path) -> Diagnostic:
+    return error("E0234", f"`{link}` is a symlink to a file outside `{folder}`; it is not read", None,
+                 notes=["a folder's sources are the files under it: a link leading elsewhere could show "
+                        "lines of any file you can read in gwc's diagnostics"],
+                 help=f"name the link on the command line as well to read it anyway (`gwc check {folder} {link}`), "
+                      "or copy the file into the folder").diagnostics[0]

@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 from lark import Token, Transformer
 
 from gwlang.diagnostics import Diagnostic, Label, Source, Span
+from gwlang.eval.limits import MAX_DIGITS, MAX_FAMILY_SIZE, shown
 from gwlang.syntax import ast
 
 SIZE_UNITS = {
@@ -23,8 +24,6 @@ SIZE_UNITS = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15,
 }
 
-# Python refuses to convert longer digit strings (sys.get_int_max_str_digits).
-MAX_DIGITS = 4000
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
 
@@ -253,6 +252,12 @@ class Lowerer(Transformer[Token, Any]):
         if low > high:
             self._report("E0112", "a node family's range runs backwards", span,
                          f"{low} is above {high}", help=f"write `[{high_token}..{low_token}]`")
+        elif high - low + 1 > MAX_FAMILY_SIZE:
+            # Found here, before sites.py makes a name per member.
+            self._report("E0230", "this node family is too large", span,
+                         f"{shown(high - low + 1)} nodes", notes=(f"a family has at most {MAX_FAMILY_SIZE:,} nodes",),
+                         help="check the bounds; declare several families if a site really has more nodes")
+            high = low
         width = len(str(low_token)) if str(low_token).startswith("0") else 1
         return self._name(c[0]), ast.Family(low, high, width, span)
 
