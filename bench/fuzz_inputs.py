@@ -24,23 +24,20 @@ The figures of a run are in bench/README.md.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import random
 import re
 import resource
+import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from gwlang.diagnostics import Diagnostic, GwError, Source, render_text
-from gwlang.eval.evaluator import run_deep
 from gwlang.eval.limits import OutOfMemory, resident_bytes
 from gwlang.eval.printer import Collector
 from gwlang.model.program import load_program
@@ -48,17 +45,15 @@ from gwlang.pipeline import compile_program
 from gwlang.session import Session
 from gwlang.syntax.parser import parse
 
-T = TypeVar("T")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the repository's tests/support, run as a script
+from tests.support.watchdog import EvaluationHung, run_bounded
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r"""\s+|"(?:[^"\\\n]|\\.)*"|''|[A-Za-z_][A-Za-z0-9_'-]*|[0-9][0-9A-Za-z.:/]*|\.\.|.""", re.S)
 NUMBER = re.compile(r"[0-9]+")
 BLOWN_UP = ["9999999999", "100000000000", "1000000", "999999", "4294967296", "0", "-1",
             "10000000000000000000000000000000000000000", "1" + "0" * 4500]
 ODD_CHARACTERS = list("{}[]();:=.\"'$\\/#*+-<>?!@,") + ["\x00", "\ufeff", "\n", "${", "''", "é", "\t"]
-
-
-class Hung(BaseException):
-    """Raised into the evaluation thread at the time limit; no `except Exception` can swallow it."""
 
 
 @dataclass
@@ -123,30 +118,6 @@ def mutate(text: str, donors: list[tuple[str, str]], rng: random.Random) -> str:
 # ---------------------------------------------------------------- running one input
 
 
-def run_bounded(function: Callable[[], T], seconds: float) -> T:
-    """`run_deep(function)`, interrupted by `Hung` if it runs longer than `seconds`."""
-    lock = threading.Lock()
-    finished = False
-
-    def interrupt(thread_id: int) -> None:
-        with lock:
-            if not finished:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(Hung))
-
-    def watched() -> T:
-        nonlocal finished
-        timer = threading.Timer(seconds, interrupt, (threading.get_ident(),))
-        timer.start()
-        try:
-            return function()
-        finally:
-            with lock:
-                finished = True
-            timer.cancel()
-
-    return run_deep(watched)
-
-
 def evaluate(text: str, folder: Path) -> list[Diagnostic]:
     """What `gwc eval` does with a file holding `text`: the diagnostics it would print."""
     session = Session(include=[str(folder)], project=folder)
@@ -184,7 +155,7 @@ def run_one(text: str, folder: Path, as_site: bool, seconds: float) -> tuple[str
     action = check_sites if as_site else evaluate
     try:
         diagnostics = run_bounded(lambda: action(text, folder), seconds)
-    except Hung:
+    except EvaluationHung:
         return "hang", []
     except OutOfMemory as stopped:
         return "diagnostic", [stopped.diagnostic()]

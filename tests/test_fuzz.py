@@ -18,13 +18,10 @@ that never ends is a bug too).
 
 from __future__ import annotations
 
-import ctypes
 import json
 import re
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,12 +29,10 @@ from hypothesis import strategies as st
 
 from gwlang.diagnostics import Diagnostic, GwError, Source, render_text, to_json
 from gwlang.eval.builtins import REGISTRY
-from gwlang.eval.evaluator import run_deep
 from gwlang.eval.printer import Collector
 from gwlang.session import Session
 from gwlang.syntax.parser import parse
-
-T = TypeVar("T")
+from tests.support.watchdog import EvaluationHung, run_bounded
 
 # A program that loops for ever ends with E0205 after two or three seconds;
 # one still running after this long is hung (and has grown by a gigabyte or so).
@@ -53,39 +48,6 @@ FUZZ_SETTINGS = settings(
 
 
 # ---------------------------------------------------------------- running one input
-
-
-class EvaluationHung(BaseException):
-    """Raised into the evaluation thread by the watchdog.
-
-    A `BaseException`, so no `except Exception` in the code under test can
-    swallow it on its way out.
-    """
-
-
-def run_bounded(function: Callable[[], T], seconds: float = EVALUATION_SECONDS) -> T:
-    """`run_deep(function)`, interrupted by `EvaluationHung` if it runs longer than `seconds`."""
-    lock = threading.Lock()
-    finished = False
-
-    def interrupt(thread_id: int) -> None:
-        with lock:
-            if not finished:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
-                                                           ctypes.py_object(EvaluationHung))
-
-    def watched() -> T:
-        nonlocal finished
-        timer = threading.Timer(seconds, interrupt, (threading.get_ident(),))
-        timer.start()
-        try:
-            return function()
-        finally:
-            with lock:
-                finished = True
-            timer.cancel()
-
-    return run_deep(watched)
 
 
 def evaluate(text: str, folder: Path, as_json: bool) -> list[Diagnostic]:
@@ -128,7 +90,7 @@ def check_input(text: str, folder: Path, as_json: bool) -> None:
         check_diagnostics(failure.diagnostics)
         return
     try:
-        diagnostics = run_bounded(lambda: evaluate(text, folder, as_json))
+        diagnostics = run_bounded(lambda: evaluate(text, folder, as_json), EVALUATION_SECONDS)
     except EvaluationHung:
         pytest.fail(f"evaluation did not end within {EVALUATION_SECONDS:.0f} s:\n{text}")
     check_diagnostics(diagnostics)
