@@ -79,7 +79,6 @@ class Program:
             raise GwError(group_by_node(failure.diagnostics)) from None
 
     def _site_model(self, site: Declaration, checked: bool) -> SiteModel:
-        self.session.evaluator.reads.clear()
         entities = self.entities(site)
         model = validate(entities, self.session.evaluator)
         if checked:

@@ -38,8 +38,8 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
     if problems:
         raise GwError(unique(problems))
     assert site_model is not None
-    reads = frozenset((reader[1], read[1]) for reader, read in evaluator.reads
-                      if reader[0] == "node" and read[0] == "node" and read[1] in entities.nodes)
+    # every attribute is forced now: the site's record of cross-reads is complete
+    reads = entities.cross_reads.node_edges(entities.nodes)
     sources = {source for group in (*models["host"].values(), *models["node"].values(), site_model)
                for source in group.sources}
     return SiteModel(site_model, MappingProxyType(models["host"]), MappingProxyType(models["node"]), reads,
