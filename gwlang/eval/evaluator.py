@@ -29,7 +29,7 @@ from gwlang.eval.deep import run_deep as run_deep
 from gwlang.eval.deep import too_deep as too_deep
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.reads import CrossReads
-from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
+from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, scalar_text, type_name
 from gwlang.syntax import ast
 
 T = TypeVar("T")
@@ -168,16 +168,10 @@ class Evaluator:
         return "".join(pieces)
 
     def interpolate(self, value: Any, span: Span) -> str:
-        kind = type(value)
-        if kind is str:
-            return value  # type: ignore[no-any-return]
-        try:
-            if kind is int:
-                return str(value)
-            if kind in (Size, IPAddress, IPNetwork, MacAddress):
-                return value.canonical  # type: ignore[no-any-return]
-        except ValueError:
-            raise too_long_to_print(span) from None
+        """`"${value}"`: the value's text (`scalar_text`, shared with `toString`), or E0203."""
+        text = scalar_text(value, span)
+        if text is not None:
+            return text
         raise error("E0203", f"cannot put {type_name(value)} into a string", span,
                     f"this is {type_name(value)}",
                     help="strings, integers, sizes and addresses interpolate; convert others with `toString`")
