@@ -18,7 +18,7 @@ the forms one at a time behind the same `eval`/`force`/`call` interface.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
 from gwlang.eval import hints, limits, operators
@@ -32,12 +32,15 @@ from gwlang.eval.reads import CrossReads
 from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, scalar_text, type_name
 from gwlang.syntax import ast
 
+if TYPE_CHECKING:
+    from gwlang.eval.modules import ModuleLoader
+
 T = TypeVar("T")
 
 class Evaluator:
     """Evaluates expressions; owns the stack of running thunks and the module loader."""
 
-    def __init__(self, builtins: dict[str, Any], loader: Any = None) -> None:
+    def __init__(self, builtins: dict[str, Any], loader: ModuleLoader | None = None) -> None:
         self.root_scope = Scope(builtins, None)
         self.loader = loader
         self.running: list[Thunk] = []
@@ -46,7 +49,7 @@ class Evaluator:
         # an attribute, else None (see eval/reads.py).
         self.cross_reads: CrossReads | None = None
         self.overflow_call: Span | None = None
-        self._domain_literals: dict[tuple[str, str], Any] = {}
+        self._domain_literals: dict[tuple[str, str], IPAddress | IPNetwork | MacAddress] = {}
         self.dispatch: dict[type, Callable[[Any, Scope], Any]] = {
             ast.IntLit: self._int, ast.SizeLit: self._size, ast.DomainLit: self._domain,
             ast.Const: self._const, ast.Str: self._str, ast.Var: self._var,
@@ -137,7 +140,7 @@ class Evaluator:
     def _size(self, expr: ast.SizeLit, scope: Scope) -> Size:
         return Size(expr.value)
 
-    def _domain(self, expr: ast.DomainLit, scope: Scope) -> Any:
+    def _domain(self, expr: ast.DomainLit, scope: Scope) -> IPAddress | IPNetwork | MacAddress:
         key = (expr.kind, expr.text)
         cached = self._domain_literals.get(key)
         if cached is None:
