@@ -101,7 +101,7 @@ class Entity:
 
     def build(self) -> None:
         """Fill `config` with the lazy attributes of the whole entity."""
-        root = self._record((), self.schema, self._tree, [])
+        root = self.merge_set((), self.schema, self._tree, [])
         self.config.attrs.update(root.attrs)
         self.config.spans.update(root.spans)
         self.config.attrs.update(self.reserved)
@@ -130,8 +130,9 @@ class Entity:
 
     # -- records and `{K: T}` sets: key by key ------------------------------------------------
 
-    def _record(self, path: tuple[str, ...], kind: RecordType | AttrsType, tree: DefinitionTree,
-                extra: Definitions) -> AttrSet:
+    def merge_set(self, path: tuple[str, ...], kind: Type, tree: DefinitionTree, extra: Definitions) -> AttrSet:
+        """A record or `{K: T}` at `path`: an attribute set whose members merge lazily, each by its own type."""
+        assert isinstance(kind, RecordType | AttrsType)
         here = sorted(self._default_definitions(path) + tree.definitions + extra, key=lambda d: d.order)
         spread, removals = self._spread(path, kind, here)
         record = self.provenance.setdefault(path, PathRecord(path, kind))
@@ -234,7 +235,8 @@ class Entity:
 
     # -- lists and scalars: a start, then mutations -------------------------------------------
 
-    def _leaf(self, path: tuple[str, ...], kind: Type, tree: DefinitionTree, extra: Definitions) -> Any:
+    def merge_leaf(self, path: tuple[str, ...], kind: Type, tree: DefinitionTree, extra: Definitions) -> Any:
+        """A list or scalar at `path`: one value, started by the last `=` (or `?=`, default, empty)."""
         definitions = sorted(tree.definitions + extra, key=lambda d: d.order)
         referred = reference_of(kind)
         if referred is None:
@@ -308,17 +310,11 @@ def _last_definition(definitions: Definitions, start_order: int) -> Definition |
     return used[-1] if used else (definitions[-1] if definitions else None)
 
 
-def _merge_set(entity: Entity, path: tuple[str, ...], kind: Type, tree: DefinitionTree,
-               extra: Definitions) -> Any:
-    assert isinstance(kind, RecordType | AttrsType)
-    return entity._record(path, kind, tree, extra)
-
-
 # How a path merges, asked of its type (`Type.merge_kind`) as nixpkgs asks `type.merge`:
 # records and sets key by key, lists and scalars as one leaf (lists then mutate).
 MERGE_RULES: dict[MergeKind, Callable[[Entity, tuple[str, ...], Type, DefinitionTree, Definitions], Any]] = {
-    "record": _merge_set,
-    "attrs": _merge_set,
-    "list": Entity._leaf,
-    "scalar": Entity._leaf,
+    "record": Entity.merge_set,
+    "attrs": Entity.merge_set,
+    "list": Entity.merge_leaf,
+    "scalar": Entity.merge_leaf,
 }
