@@ -43,8 +43,6 @@ class Definition:
     order: int
     span: Span
     value_span: Span
-    # the statement's expression, kept for diagnostics: a forced thunk forgets its own
-    expression: ast.Expr | None = None
 
     def overrides(self, other: Definition) -> bool:
         """Whether this definition is the last word over `other` (rule 5)."""
@@ -140,7 +138,7 @@ def _definition(statement: ast.Define, body: Body, order: int, owner: Owner) -> 
                     "cannot be defined", notes=[f"`{owner.kind}.{names[0]}` is always defined"])
     value = Thunk(statement.value, body.scope, ".".join(names), statement.value.span)
     return Definition(tuple(names), statement.op, statement.final, value, body, order,
-                      statement.span, statement.value.span, statement.value)
+                      statement.span, statement.value.span)
 
 
 def _check_path(definition: Definition, owner: Owner) -> None:

@@ -48,7 +48,6 @@ from gwlang.model.types import (
     Type,
     empty_value,
     problem,
-    reference_of,
 )
 from gwlang.syntax import ast
 
@@ -236,20 +235,13 @@ class Entity:
     # -- lists and scalars: a start, then mutations -------------------------------------------
 
     def merge_leaf(self, path: tuple[str, ...], kind: Type, tree: DefinitionTree, extra: Definitions) -> Any:
-        """A list or scalar at `path`: one value, started by the last `=` (or `?=`, default, empty)."""
-        definitions = sorted(tree.definitions + extra, key=lambda d: d.order)
-        referred = reference_of(kind)
-        if referred is None:
-            return self._merged_leaf(path, kind, definitions)
-        # Only reference-typed paths pay for the handler: their undefined
-        # names get a did-you-mean from the hosts or nodes alone.
-        try:
-            return self._merged_leaf(path, kind, definitions)
-        except GwError as failure:
-            raise GwError([merge_errors.suggest_reference(self, d, referred, definitions)
-                           for d in failure.diagnostics]) from None
+        """A list or scalar at `path`: one value, started by the last `=` (or `?=`, default, empty).
 
-    def _merged_leaf(self, path: tuple[str, ...], kind: Type, definitions: Definitions) -> Any:
+        An undefined name in a definition (`after = [ instal ];`) never reaches here: the
+        static scope check (`eval/scopes.py`) reports it first, in a site's bodies offering
+        only hosts or only nodes where the schema's path is a reference (`sites._references`).
+        """
+        definitions = sorted(tree.definitions + extra, key=lambda d: d.order)
         record = self.provenance.setdefault(path, PathRecord(path, kind))
         record.steps.clear()
         all_mutations = [d for d in definitions if d.op in ("+=", "-=")]

@@ -8,16 +8,14 @@ together.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from gwlang.diagnostics import Diagnostic, GwError, Label, Span, did_you_mean, error
+from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
 from gwlang.eval.printer import Collector, to_gw
 from gwlang.eval.values import AttrSet
 from gwlang.model.fixes import Mismatch, fix_for
 from gwlang.model.provenance import chain
 from gwlang.model.types import AttrsType, FieldSpec, ListType, RecordType, RefType, Type, describe
-from gwlang.syntax import ast
 
 if TYPE_CHECKING:
     from gwlang.eval.evaluator import Evaluator
@@ -163,36 +161,3 @@ def lacks_field(entity: Entity, path: tuple[str, ...], kind: RecordType, name: s
                  f"this `{kind.name}` has no `{name}`",
                  secondary=[Label(spec.span, f"`{name}` is required here")],
                  help=f"add `{name} = ...;`")
-
-
-# -- references -------------------------------------------------------------------------------
-
-
-def suggest_reference(entity: Entity, diagnostic: Diagnostic, referred: RefType,
-                      definitions: list[Definition]) -> Diagnostic:
-    """An undefined name written where a host or node is expected: suggest only hosts or nodes.
-
-    The evaluator's did-you-mean cannot know the name stands for a
-    reference and may offer any name in scope; here the position says
-    it must be one of the site's hosts (or nodes).
-    """
-    primary = diagnostic.primary
-    if diagnostic.code != "E0201" or primary is None \
-            or not any(_names_at(definition, primary.span) for definition in definitions):
-        return diagnostic
-    names = entity.late_names.get(f"{referred.kind}s")
-    known = list(names.attrs) if type(names) is AttrSet else []
-    name = primary.span.source.text[primary.span.start:primary.span.end]
-    if not known:
-        return replace(diagnostic, help=f"the site has no {referred.kind}s")
-    listed = ", ".join(f"`{n}`" for n in known[:8]) + (", ..." if len(known) > 8 else "")
-    return replace(diagnostic, help=did_you_mean(name, known)
-                   or f"name one of the site's {referred.kind}s: {listed}")
-
-
-def _names_at(definition: Definition, span: Span) -> bool:
-    """Whether `definition` writes a bare name at `span`: its whole value (`host = gw`) or a list element."""
-    code = definition.expression
-    candidates = code.items if type(code) is ast.ListExpr else (code,)
-    return any(type(item) is ast.Var and item.span.source is span.source
-               and (item.span.start, item.span.end) == (span.start, span.end) for item in candidates)
