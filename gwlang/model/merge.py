@@ -89,7 +89,7 @@ class Entity:
         self.asserts: list[tuple[ast.Assert, Body]] = collected.asserts
         self._finals = collected.finals
         self._tree = collected.tree
-        self.late_names: dict[str, Any] = {}
+        self.late_names: dict[str, AttrSet | Thunk | None] = {}
         self.config = AttrSet({}, entity=(kind, name))
         self.cross_reads = cross_reads if cross_reads is not None else CrossReads()
         self._key = (kind, name)

@@ -223,7 +223,8 @@ def _bind_site_names(building: _Building, hosts: dict[str, Entity], nodes: dict[
     building.all_nodes.attrs.update({n: e.config for n, e in nodes.items()})
 
 
-def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: AttrSet) -> dict[str, Any]:
+def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet,
+                    hosts: AttrSet) -> dict[str, AttrSet | Thunk | None]:
     """A node's late names: `node` itself, `host` the host it names, `site`, `nodes`, `hosts`."""
     config = entity.config
 
@@ -234,7 +235,8 @@ def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: 
             "site": site.config if site else None, "nodes": nodes, "hosts": hosts}
 
 
-def late_names_host(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: AttrSet) -> dict[str, Any]:
+def late_names_host(entity: Entity, site: Entity | None, nodes: AttrSet,
+                    hosts: AttrSet) -> dict[str, AttrSet | Thunk | None]:
     """A host's late names: `host` itself, `site`, `nodes`, `hosts`."""
     return {"host": entity.config, "site": site.config if site else None, "nodes": nodes, "hosts": hosts}
 

@@ -230,7 +230,7 @@ def _path_problem(value: str) -> str | None:
     return None
 
 
-def empty_value(kind: Type) -> Any:
+def empty_value(kind: Type) -> tuple[()] | AttrSet | None:
     """What `+=` starts from when no `=` exists: `[]` or `{}`; None for scalars."""
     if kind.merge_kind == "list":
         return ()
