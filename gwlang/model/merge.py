@@ -51,6 +51,7 @@ from gwlang.model.types import (
 )
 from gwlang.syntax import ast
 
+# Body, Definition and PathRecord are the merge's vocabulary: callers take them from here.
 __all__ = ["RESERVED", "Body", "Definition", "Entity", "PathRecord"]
 
 RESERVED = ("name", "index")
