@@ -114,7 +114,6 @@ def compile_program(path: Path) -> Outcome:
             session = program.session
             sites = program.sites()
             assert len(sites) == 1, f"{path} must declare exactly one concrete site"
-            session.evaluator.reads.clear()
             entities = program.entities(sites[0])
             return Outcome(validate(entities, session.evaluator), entities, [], session)
         except GwError as failure:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gwlang.diagnostics import GwError, Label, Span, error
-from gwlang.eval.values import AttrSet, Scope, Thunk
+from gwlang.eval.hints import missing_attribute
+from gwlang.eval.values import AttrSet, Scope, Thunk, type_name
 from gwlang.syntax import ast
 
 if TYPE_CHECKING:
@@ -121,10 +122,9 @@ def _inherit_from(evaluator: Evaluator, source: Thunk, key: ast.StaticKey) -> An
     def select() -> Any:
         container = evaluator.force_thunk(source)
         if type(container) is not AttrSet:
-            from gwlang.eval.values import type_name
             raise error("E0203", f"`inherit (...)` needs an attribute set, not {type_name(container)}",
                         source.span, f"this is {type_name(container)}")
         if key.name not in container.attrs:
-            raise evaluator._missing_attribute(container, key.name, key.span)
+            raise missing_attribute(container, key.name, key.span)
         return evaluator.force(container.attrs[key.name])
     return select

@@ -6,48 +6,50 @@ recursion, reported with the chain of thunks between the two meetings.
 Dispatch is a table from node type to method, which is both the registry
 style.md asks for and the fastest dispatch CPython offers.
 
-Deep but finite programs recurse deeply in Python; `run_deep` gives them a
-large stack and recursion limit, and `EvaluationTooDeep` turns the rare real
-overflow into a diagnostic rather than a traceback.
+Around it: `deep.py` runs evaluation on a large stack (`run_deep`, and
+`too_deep` for the rare real overflow); `hints.py` words the errors that
+teach (did-you-mean, sizes written apart, the chain of an infinite
+recursion); `reads.py` is the record of cross-reads a merge hands in.
+Each expression form is one method of `(expr, scope)` in the `dispatch`
+table, so a faster evaluator (compiling the AST to closures) can replace
+the forms one at a time behind the same `eval`/`force`/`call` interface.
 """
 
 from __future__ import annotations
 
-import difflib
-import gc
-import re
-import sys
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error
-from gwlang.eval import limits, operators
+from gwlang.eval import hints, limits, operators
 from gwlang.eval.attrs import AttrBuilder, delay_binding
-from gwlang.eval.domain import SIZE_EXAMPLES, IPAddress, IPNetwork, MacAddress, Size, unit_meant
-from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, too_long_to_print, type_name
+
+# run_deep and too_deep lived here; callers throughout the code base and tests import them from here
+from gwlang.eval.deep import run_deep as run_deep
+from gwlang.eval.deep import too_deep as too_deep
+from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
+from gwlang.eval.reads import CrossReads
+from gwlang.eval.values import AttrSet, Builtin, Closure, Scope, Thunk, scalar_text, type_name
 from gwlang.syntax import ast
 
+if TYPE_CHECKING:
+    from gwlang.eval.modules import ModuleLoader
+
 T = TypeVar("T")
-
-MAX_CHAIN_SHOWN = 8
-
 
 class Evaluator:
     """Evaluates expressions; owns the stack of running thunks and the module loader."""
 
-    def __init__(self, builtins: dict[str, Any], loader: Any = None) -> None:
+    def __init__(self, builtins: dict[str, Any], loader: ModuleLoader | None = None) -> None:
         self.root_scope = Scope(builtins, None)
         self.loader = loader
         self.running: list[Thunk] = []
         self.overflow_chain: list[Thunk] | None = None
-        # The entities (kind, name) whose attributes are being merged, innermost
-        # last, and the reads of one entity's attributes by another: the
-        # cross-references of the dependency graph.
-        self.readers: list[tuple[str, str]] = []
-        self.reads: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+        # The site's record of cross-reads while one of its entities merges
+        # an attribute, else None (see eval/reads.py).
+        self.cross_reads: CrossReads | None = None
         self.overflow_call: Span | None = None
-        self._domain_literals: dict[tuple[str, str], Any] = {}
+        self._domain_literals: dict[tuple[str, str], IPAddress | IPNetwork | MacAddress] = {}
         self.dispatch: dict[type, Callable[[Any, Scope], Any]] = {
             ast.IntLit: self._int, ast.SizeLit: self._size, ast.DomainLit: self._domain,
             ast.Const: self._const, ast.Str: self._str, ast.Var: self._var,
@@ -72,7 +74,7 @@ class Evaluator:
         if state == 2:
             return thunk.value
         if state == 1:
-            raise self._infinite_recursion(thunk)
+            raise hints.infinite_recursion(self.running, thunk)
         if state == 3:
             raise thunk.value
         thunk.state = 1
@@ -90,7 +92,7 @@ class Evaluator:
         except RecursionError:
             thunk.state = 0
             if self.overflow_chain is None:
-                self.overflow_chain = [t for t in self.running[-MAX_CHAIN_SHOWN:] if t.span is not None]
+                self.overflow_chain = [t for t in self.running[-hints.MAX_CHAIN_SHOWN:] if t.span is not None]
             raise
         except (MemoryError, limits.OutOfMemory) as failure:
             # The innermost running value with a location takes the blame; the run ends (OutOfMemory).
@@ -130,20 +132,6 @@ class Evaluator:
                     pending.append(self.force(item))
         return value
 
-    def _infinite_recursion(self, thunk: Thunk) -> GwError:
-        start = next((i for i, t in enumerate(self.running) if t is thunk), 0)
-        chain = [t for t in self.running[start:] if t.span is not None] + [thunk]
-        first = chain[0]
-        name = first.label or "this value"
-        steps = chain[:MAX_CHAIN_SHOWN]
-        secondary = tuple(Label(t.span, f"which needs `{t.label or 'this'}`")
-                          for t in steps[1:-1] if t.span is not None)
-        chain_text = " -> ".join(f"`{t.label or '?'}` ({t.span.location})" for t in steps if t.span)
-        return error("E0204", f"infinite recursion: `{name}` needs its own value",
-                     first.span, "evaluating this needs itself", secondary=secondary,
-                     notes=[f"the chain: {chain_text}"],
-                     help="break the cycle: one of these values must not depend on the others")
-
     # -- literals and names ------------------------------------------------------
 
     def _int(self, expr: ast.IntLit, scope: Scope) -> int:
@@ -152,7 +140,7 @@ class Evaluator:
     def _size(self, expr: ast.SizeLit, scope: Scope) -> Size:
         return Size(expr.value)
 
-    def _domain(self, expr: ast.DomainLit, scope: Scope) -> Any:
+    def _domain(self, expr: ast.DomainLit, scope: Scope) -> IPAddress | IPNetwork | MacAddress:
         key = (expr.kind, expr.text)
         cached = self._domain_literals.get(key)
         if cached is None:
@@ -183,16 +171,10 @@ class Evaluator:
         return "".join(pieces)
 
     def interpolate(self, value: Any, span: Span) -> str:
-        kind = type(value)
-        if kind is str:
-            return value  # type: ignore[no-any-return]
-        try:
-            if kind is int:
-                return str(value)
-            if kind in (Size, IPAddress, IPNetwork, MacAddress):
-                return value.canonical  # type: ignore[no-any-return]
-        except ValueError:
-            raise too_long_to_print(span) from None
+        """`"${value}"`: the value's text (`scalar_text`, shared with `toString`), or E0203."""
+        text = scalar_text(value, span)
+        if text is not None:
+            return text
         raise error("E0203", f"cannot put {type_name(value)} into a string", span,
                     f"this is {type_name(value)}",
                     help="strings, integers, sizes and addresses interpolate; convert others with `toString`")
@@ -209,7 +191,7 @@ class Evaluator:
                 return value
             current = current.parent
         raise error("E0201", f"undefined variable `{name}`", expr.span, "not defined here",
-                    help=size_meant(expr) or suggest_name(name, scope))
+                    help=hints.size_meant(expr) or hints.suggest_name(name, scope))
 
     # -- attribute access ------------------------------------------------------------
 
@@ -229,8 +211,8 @@ class Evaluator:
             kind = type(value)
             if kind is AttrSet:
                 attrs = value.attrs
-                if value.entity is not None and self.readers and self.readers[-1] != value.entity:
-                    self.reads.add((self.readers[-1], value.entity))
+                if value.entity is not None and self.cross_reads is not None:
+                    self.cross_reads.note(value.entity)
                 if name in attrs:
                     value = attrs[name]
                     if type(value) is Thunk:
@@ -238,7 +220,7 @@ class Evaluator:
                     continue
                 if expr.default is not None:
                     return self.eval(expr.default, scope)
-                raise self._missing_attribute(value, name, key.span)
+                raise hints.missing_attribute(value, name, key.span)
             if kind is IPNetwork or kind is IPAddress or kind is Size or kind is MacAddress:
                 try:
                     value = operators.domain_field(value, name)
@@ -248,22 +230,12 @@ class Evaluator:
                         return self.eval(expr.default, scope)
                     raise error("E0202", f"{type_name(value)} has no field `{name}`", key.span,
                                 "no such field", help=did_you_mean(name, operators.domain_field_names(value)),
-                                notes=[_fields_note(value)]) from None
+                                notes=[hints.fields_note(value)]) from None
             if expr.default is not None:
                 return self.eval(expr.default, scope)
             raise error("E0203", f"cannot select `{name}` from {type_name(value)}", key.span,
                         f"the value here is {type_name(value)}, not an attribute set")
         return value
-
-    def _missing_attribute(self, value: AttrSet, name: str, span: Span) -> GwError:
-        names = list(value.attrs)
-        notes = []
-        if not names:
-            notes.append("the attribute set is empty")
-        elif len(names) <= 12:
-            notes.append("it has " + ", ".join(f"`{n}`" for n in sorted(names)))
-        return error("E0202", f"attribute `{name}` missing", span, "not in this attribute set",
-                     help=did_you_mean(name, names), notes=notes)
 
     def _has_attr(self, expr: ast.HasAttr, scope: Scope) -> bool:
         value = self.eval(expr.target, scope)
@@ -290,7 +262,7 @@ class Evaluator:
     def _apply(self, expr: ast.Apply, scope: Scope) -> Any:
         function = self.dispatch[type(expr.function)](expr.function, scope)
         if type(function) is int and type(expr.argument) is ast.Var:
-            unit_problem = number_with_unit_word(expr, expr.argument)
+            unit_problem = hints.number_with_unit_word(expr, expr.argument)
             if unit_problem is not None:
                 raise unit_problem
         try:  # free in 3.11 unless raised
@@ -368,7 +340,7 @@ class Evaluator:
             elif formal.default is not None:
                 names[formal.name] = Thunk(formal.default, scope, formal.name, formal.default.span)
             else:
-                raise _missing_argument(formal, pattern, attrs, span)
+                raise hints.missing_argument(formal, pattern, attrs, span)
         if not pattern.ellipsis:
             known = {f.name for f in pattern.formals}
             for name in attrs:
@@ -504,149 +476,5 @@ def _simple_bindings(bindings: tuple[ast.Binding, ...]) -> list[tuple[str, Span,
     return simple
 
 
-def _missing_argument(formal: ast.Formal, pattern: ast.Pattern, given: dict[str, Any], span: Span) -> GwError:
-    unknown = [name for name in given if name not in {f.name for f in pattern.formals}]
-    close = difflib.get_close_matches(formal.name, unknown, n=1, cutoff=0.6)
-    return error("E0210", f"missing argument `{formal.name}`", span, f"this call does not give `{formal.name}`",
-                 secondary=[Label(formal.span, "required here")],
-                 help=(f"the call gives `{close[0]}`: did you mean `{formal.name}`?" if close
-                       else f"pass `{formal.name} = ...;` or give it a default with `?`"))
-
-
 def _done() -> Any:
     raise AssertionError("a finished thunk never runs again")
-
-
-def _fields_note(value: Any) -> str:
-    names = operators.domain_field_names(value)
-    if not names:
-        return f"{type_name(value)} has no fields"
-    return "its fields are " + ", ".join(f"`{n}`" for n in names)
-
-
-# ---------------------------------------------------------------- deep programs
-
-STACK_BYTES = 1 << 30
-RECURSION_LIMIT = 400_000
-
-
-def run_deep(function: Callable[[], T]) -> T:
-    """Run `function` on a thread with a 1 GiB stack and a high recursion limit.
-
-    The stack is reserved, not committed: a shallow evaluation touches a few
-    pages.  The limit stops a runaway program long before memory does.  While
-    it runs, `limits.MemoryGuard` watches the process's memory and ends the
-    run with `OutOfMemory` (E0232) past `GWC_MEMORY_LIMIT`.
-    """
-    result: list[Any] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(function())
-        except BaseException as problem:
-            failure.append(problem)
-
-    old_limit = sys.getrecursionlimit()
-    old_stack = threading.stack_size()
-    # Evaluation allocates millions of small objects and few cycles; the
-    # default collector thresholds would spend a third of the time scanning.
-    old_thresholds = gc.get_threshold()
-    gc.set_threshold(200_000, 50, 100)
-    sys.setrecursionlimit(RECURSION_LIMIT)
-    threading.stack_size(STACK_BYTES)
-    try:
-        worker = threading.Thread(target=target, name="gw-eval")
-        worker.start()
-    finally:
-        threading.stack_size(old_stack)
-    with limits.MemoryGuard(worker.ident or 0, limits.memory_limit()):
-        worker.join()
-    sys.setrecursionlimit(old_limit)
-    gc.set_threshold(*old_thresholds)
-    if failure:
-        raise failure[0]
-    return result[0]  # type: ignore[no-any-return]
-
-
-def too_deep(evaluator: Evaluator, fallback: Span | None) -> GwError:
-    """The diagnostic for a Python stack overflow: where evaluation was, at the top."""
-    chain = evaluator.overflow_chain or []
-    call = evaluator.overflow_call
-    evaluator.overflow_chain = evaluator.overflow_call = None
-    span = call or (chain[-1].span if chain else fallback)
-    notes = ["each step calls the next without end, or the program is deeper than "
-             f"{RECURSION_LIMIT:,} evaluation steps"]
-    if chain:
-        notes.append("the innermost steps: " + ", ".join(f"{t.span.location}" for t in chain[-4:] if t.span))
-    return error("E0205", "evaluation is too deep", span, "evaluation was here", notes=notes,
-                 help="check that every recursive function reaches its base case")
-
-
-def number_with_unit_word(expr: ast.Apply, word: ast.Var) -> GwError | None:
-    """`4G` or `4 GiB`: a number applied to a unit-like name, which the lexer cannot take for a size.
-
-    Only a number and one of the language's units written as one word is a
-    size literal; anything else lexes as an integer and a name, which then
-    reads as a call.  "cannot call an integer" alone leaves a newcomer
-    guessing, so the help writes the size they meant.
-    """
-    unit = unit_meant(word.name)
-    if unit is None:
-        return None
-    number = expr.span.source.text[expr.function.span.start:expr.function.span.end]
-    meant = f"{number}{unit}" if type(expr.function) is ast.IntLit else f"{number} * 1{unit}"
-    if type(expr.function) is not ast.IntLit:
-        label = f"`{word.name}` alone is not a value: a unit belongs to a size literal"
-    elif word.name == unit:
-        label = "a size is written without a space"
-    else:
-        label = f"`{word.name}` is not a unit of size"
-    return error("E0215", "cannot call an integer", expr.span, label,
-                 notes=[f"a size is a number and its unit in one word: {SIZE_EXAMPLES}"],
-                 help=f"write `{meant}`")
-
-
-_NUMBER_BEFORE = re.compile(r"(?<![A-Za-z0-9_'-])([0-9]+)[ \t]*$")   # a number, not the end of a name
-
-
-def size_meant(expr: ast.Var) -> str | None:
-    """`[ 4G ]`, `[ 4 GiB ]`: a unit-like name right after a number, in a list where it is not a call.
-
-    The number is a list element of its own, so only the text before the
-    name shows that the two were meant as one size.
-    """
-    unit = unit_meant(expr.name)
-    # a window before the name is enough (the lookbehind still sees past its start)
-    before = _NUMBER_BEFORE.search(expr.span.source.text, max(0, expr.span.start - 64), expr.span.start)
-    if unit is None or before is None or before.end() != expr.span.start:
-        return None
-    return f"write `{before.group(1)}{unit}`: a size is a number and its unit in one word ({SIZE_EXAMPLES})"
-
-
-def suggest_name(name: str, scope: Scope) -> str | None:
-    """A did-you-mean for an undefined name, from the names the author most likely meant.
-
-    A misspelt name in a site is most often a host or node (`after = [ instal ];`),
-    then a name of the program; a builtin is offered only when nothing
-    nearer fits, so `instal` suggests the node `install` and not `tail`.
-    """
-    entities: list[str] = []
-    program: list[str] = []
-    builtins: list[str] = []
-    current: Scope | None = scope
-    while current is not None:
-        for candidate, value in current.names.items():
-            if current.parent is None:
-                builtins.append(candidate)
-            elif type(value) is AttrSet and value.entity is not None and value.entity[1] == candidate \
-                    and value.entity[0] in ("host", "node"):
-                entities.append(candidate)
-            else:
-                program.append(candidate)
-        current = current.parent
-    for tier in (entities, program, builtins):
-        found = did_you_mean(name, tier)
-        if found is not None:
-            return found
-    return None

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gwlang.diagnostics import Diagnostic, GwError, Span, error
+from gwlang.eval.deep import too_deep
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
-from gwlang.eval.evaluator import too_deep
 from gwlang.eval.values import AttrSet, Builtin, Closure, Declaration, Thunk, too_long_to_print, type_name
+
+if TYPE_CHECKING:
+    from gwlang.eval.evaluator import Evaluator
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_'\-]*$")
 # Names that are keywords wherever an attribute name may stand; declaration
@@ -50,12 +53,12 @@ def attribute_key(name: str) -> str:
     return name if _IDENTIFIER.match(name) and name not in KEYWORDS else quote_string(name)
 
 
-def to_gw(evaluator: Any, value: Any, collector: Collector, indent: int = 0) -> str:
+def to_gw(evaluator: Evaluator, value: Any, collector: Collector, indent: int = 0) -> str:
     """The value in gw syntax; sets and long lists over several lines."""
     return _gw(evaluator, value, collector, indent, None, set())
 
 
-def _gw(evaluator: Any, value: Any, collector: Collector, indent: int, span: Span | None,
+def _gw(evaluator: Evaluator, value: Any, collector: Collector, indent: int, span: Span | None,
         open_values: set[int]) -> str:
     """`to_gw`, knowing where the value was defined and which containers hold it (to stop at a cycle)."""
     try:
@@ -152,12 +155,12 @@ def scalar_to_gw(value: Any) -> str:
     return f"«{type_name(value)}»"
 
 
-def to_plain(evaluator: Any, value: Any, span: Span | None, collector: Collector | None = None) -> Any:
+def to_plain(evaluator: Evaluator, value: Any, span: Span | None, collector: Collector | None = None) -> Any:
     """The value as JSON-ready data; domain values as their canonical strings."""
     return _plain(evaluator, value, span, collector, set())
 
 
-def _plain(evaluator: Any, value: Any, span: Span | None, collector: Collector | None,
+def _plain(evaluator: Evaluator, value: Any, span: Span | None, collector: Collector | None,
            open_values: set[int]) -> Any:
     try:
         value = evaluator.force(value)

@@ -18,7 +18,7 @@ from typing import assert_never
 
 from gwlang.diagnostics import Diagnostic, Label, Span, did_you_mean
 from gwlang.eval.builtins import REGISTRY
-from gwlang.eval.evaluator import number_with_unit_word, size_meant
+from gwlang.eval.hints import number_with_unit_word, size_meant
 from gwlang.syntax import ast
 
 # One frame of names per binding construct, innermost last; `None` is a frame

@@ -141,6 +141,26 @@ def too_long_to_print(span: Span | None) -> GwError:
                  notes=[f"a number is printed with at most {sys.get_int_max_str_digits():,} digits"])
 
 
+def scalar_text(value: Any, span: Span | None) -> str | None:
+    """The text of a string, integer or domain value (sizes, addresses, networks, MACs in canonical
+    form), or None for any other value.
+
+    The one value-to-text conversion: string interpolation accepts exactly
+    these values, and `toString` adds booleans, null and lists of them.
+    """
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    try:
+        if kind is int:
+            return str(value)
+        if kind in (Size, IPAddress, IPNetwork, MacAddress):
+            return value.canonical  # type: ignore[no-any-return]
+    except ValueError:
+        raise too_long_to_print(span) from None
+    return None
+
+
 def type_name(value: Any) -> str:
     """The English name of a value's type, as messages use it."""
     if value is None:

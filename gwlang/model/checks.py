@@ -23,6 +23,7 @@ from gwlang.diagnostics import Diagnostic, Label, Span, did_you_mean
 from gwlang.eval.domain import IPAddress, IPNetwork, Size
 from gwlang.model.graph import check_boot_cycles
 from gwlang.model.model import EntityModel, SiteModel
+from gwlang.model.uniqueness import Use, conflict, groups, use_of
 
 INTERFACES = ("network", "interfaces")
 
@@ -51,102 +52,41 @@ def _sorted(problems: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(problems, key=lambda problem: problem.sort_key())
 
 
-# ---------------------------------------------------------------- values that must be unique
-
-@dataclass(frozen=True, slots=True)
-class _Use:
-    """One use of a value that must be unique: who uses it, the value, and the definition that gave it."""
-    who: str                 # "node `ce`", "interface `eth1` of node `ce`"
-    value: Any               # as its user has it (a host name keeps its case)
-    span: Span
-    entity: EntityModel
-    site: str = ""
-    default_of: str = ""     # the field, when no definition gave the value (the span is then its parent's)
-
-
-def _use(who: str, value: Any, entity: EntityModel, path: tuple[str, ...], site: str = "") -> _Use:
-    default_of = path[-1] if path not in entity.origins else ""
-    return _Use(who, value, entity.origin(*path), entity, site, default_of)
-
-
-def _groups(uses: Iterable[tuple[Hashable, _Use]]) -> list[list[_Use]]:
-    """The uses that share a value, for every value used more than once, in first-use order."""
-    by_value: dict[Hashable, list[_Use]] = {}
-    for key, use in uses:
-        by_value.setdefault(key, []).append(use)
-    return [group for group in by_value.values() if len(group) > 1]
-
-
-def _conflict(code: str, what: str, group: list[_Use], *, note: str, help: str, where: str = "") -> Diagnostic:
-    """A value used more than once: the second use is the mistake, every other use is shown beside it."""
-    names = _names_of(group)
-    first, again, *more = group
-    others = [_other_use(first, names[0], again.span, "first used here by")]
-    others += [_other_use(use, name, again.span, "also used here by")
-               for use, name in zip(more, names[2:], strict=True)]
-    users = ", ".join(names[:-1]) + " and " + names[-1]
-    notes = [note]
-    if any(_same_place(use.span, again.span) for use in group if use is not again):
-        notes.append("one definition gives the value to several users: a value that every node inherits must "
-                     "differ from node to node, for example by being built from `node.name`")
-    return Diagnostic(code, f"{what} `{_text(again.value)}` is used by {users}{where}",
-                      Label(again.span, f"used again here by {names[1]}"), tuple(others), tuple(notes), help)
-
-
-def _other_use(use: _Use, name: str, primary: Span, wording: str) -> Label:
-    # When both uses got the value from one definition (a profile line that every
-    # node inherits), pointing at that line twice says nothing: point at the
-    # declaration of the other user instead.
-    if _same_place(use.span, primary):
-        return Label(use.entity.declared_at, f"{name}, declared here, gets the same value from that line")
-    return Label(use.span, f"{wording} {name}" + (f" (its default `{use.default_of}`)" if use.default_of else ""))
-
-
-def _same_place(one: Span, other: Span) -> bool:
-    return (one.source.name, one.start, one.end) == (other.source.name, other.start, other.end)
-
-
-def _names_of(group: list[_Use]) -> list[str]:
-    """Who uses the value, naming the sites only when the uses are in several."""
-    several = len({use.site for use in group}) > 1
-    return [f"{use.who} of site `{use.site}`" if several else use.who for use in group]
-
-
 # ---------------------------------------------------------------- addresses
 
 def check_addresses(model: SiteModel) -> Iterator[Diagnostic]:
     """Every node address, interface address and host address is used once in a site."""
     used = {key for key, _ in _addresses(model)}
-    for group in _groups(_addresses(model)):
+    for group in groups(_addresses(model)):
         free = _free_address(model, used)
         used.add(free)   # each diagnostic proposes its own free address
         hint = f" (`{free.canonical}` is free)" if free is not None else ""
-        yield _conflict(
+        yield conflict(
             "E0501", "address", group,
             note="every address in a site belongs to one machine: DNS, DHCP and routing tell machines apart "
                  "by address",
             help=f"give {group[1].who} an address that no other machine of site `{model.name}` uses{hint}")
 
 
-def _addresses(model: SiteModel) -> Iterator[tuple[Hashable, _Use]]:
+def _addresses(model: SiteModel) -> Iterator[tuple[Hashable, Use]]:
     # Nodes first: a host's management address is the one added beside a
     # template's guests, so it is the likelier mistake and gets the caret.
     for node in model.nodes.values():
         yield from _node_addresses(node)
     for host in model.hosts.values():
         if host.get("address") is not None:
-            yield host.get("address"), _use(f"host `{host.name}`", host.get("address"), host, ("address",))
+            yield host.get("address"), use_of(f"host `{host.name}`", host.get("address"), host, ("address",))
 
 
-def _node_addresses(node: EntityModel) -> Iterator[tuple[Hashable, _Use]]:
+def _node_addresses(node: EntityModel) -> Iterator[tuple[Hashable, Use]]:
     own = node.get("ip")
     if own is not None:
-        yield own, _use(f"node `{node.name}`", own, node, ("ip",))
+        yield own, use_of(f"node `{node.name}`", own, node, ("ip",))
     for name, interface in _interfaces(node):
         address = interface.get("ip")
         # The interface that carries the node's own address is that same use, not a second one.
         if address is not None and address != own:
-            yield address, _use(f"interface `{name}` of node `{node.name}`", address, node, (*INTERFACES, name, "ip"))
+            yield address, use_of(f"interface `{name}` of node `{node.name}`", address, node, (*INTERFACES, name, "ip"))
 
 
 def _free_address(model: SiteModel, used: set[Hashable]) -> IPAddress | None:
@@ -227,10 +167,6 @@ def _interfaces(node: EntityModel) -> list[tuple[str, Mapping[str, Any]]]:
     return sorted(node.get(*INTERFACES, default={}).items())
 
 
-def _text(value: Any) -> str:
-    return str(getattr(value, "canonical", value))
-
-
 # ---------------------------------------------------------------- MAC addresses and host names
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +204,7 @@ def mac_entries(model: SiteModel) -> tuple[MacEntry, ...]:
     return tuple(sorted(entries, key=lambda entry: (entry.mac, entry.derived, entry.host)))
 
 
-def _mac_entry(model: SiteModel, use: _Use) -> MacEntry:
+def _mac_entry(model: SiteModel, use: Use) -> MacEntry:
     host = model.hosts.get(use.entity.get("host"))
     uri = host.get("uri") if host is not None else None
     return MacEntry(use.value.canonical, bool(use.default_of), uri if isinstance(uri, str) else "")
@@ -277,7 +213,7 @@ def _mac_entry(model: SiteModel, use: _Use) -> MacEntry:
 def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
     """Every MAC address is used once in a site, and across sites wherever `macs_clash` says it matters."""
     by_name = {model.name: model for model in models}
-    for group in _groups(_macs(models)):
+    for group in groups(_macs(models)):
         entries = {id(use): _mac_entry(by_name[use.site], use) for use in group}
         clashing = [use for use in group if any(
             other is not use and (other.site == use.site or macs_clash(entries[id(use)], entries[id(other)]))
@@ -287,7 +223,7 @@ def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
         derived = all(use.default_of for use in clashing)
         # A derived MAC comes from the schema's default, written nowhere: point at each node instead.
         clashing = [replace(use, span=use.entity.declared_at) if use.default_of else use for use in clashing]
-        yield _conflict(
+        yield conflict(
             "E0503", "MAC address", clashing,
             note="MAC addresses must be unique in a site, and across the sites compiled together when written "
                  "in a file or used by guests of one host: DHCP, the install server and copied images tell "
@@ -297,33 +233,33 @@ def check_macs(models: Sequence[SiteModel]) -> Iterator[Diagnostic]:
                                   "interface names, or choose another one"))
 
 
-def _macs(models: Sequence[SiteModel]) -> Iterator[tuple[Hashable, _Use]]:
+def _macs(models: Sequence[SiteModel]) -> Iterator[tuple[Hashable, Use]]:
     for model in models:
         for node in model.nodes.values():
             for name, interface in _interfaces(node):
                 mac = interface.get("mac")
                 if mac is not None:
                     who = f"interface `{name}` of node `{node.name}`"
-                    yield mac, _use(who, mac, node, (*INTERFACES, name, "mac"), model.name)
+                    yield mac, use_of(who, mac, node, (*INTERFACES, name, "mac"), model.name)
 
 
 def check_host_names(model: SiteModel) -> Iterator[Diagnostic]:
     """Every node's host name (`network.hostname`, else its name) is used once in a site."""
-    for group in _groups(_host_names(model)):
-        yield _conflict(
+    for group in groups(_host_names(model)):
+        yield conflict(
             "E0504", "host name", group,
             note="host names are unique within a site, ignoring case as DNS does: DNS, DHCP and the install "
                  "server find nodes by them",
             help=f"give {group[1].who} another `network.hostname`, or leave it to default to the node's name")
 
 
-def _host_names(model: SiteModel) -> Iterator[tuple[Hashable, _Use]]:
+def _host_names(model: SiteModel) -> Iterator[tuple[Hashable, Use]]:
     for node in model.nodes.values():
         chosen = node.get("network", "hostname")
         if chosen is None:
-            yield node.name.lower(), _Use(f"node `{node.name}`", node.name, node.declared_at, node)
+            yield node.name.lower(), Use(f"node `{node.name}`", node.name, node.declared_at, node)
         else:
-            yield chosen.lower(), _use(f"node `{node.name}`", chosen, node, ("network", "hostname"))
+            yield chosen.lower(), use_of(f"node `{node.name}`", chosen, node, ("network", "hostname"))
 
 
 # ---------------------------------------------------------------- hosts and their guests
@@ -459,23 +395,23 @@ def _too_many_vcpus(host: EntityModel, guest: EntityModel, vcpus: int, cpus: int
 def check_disk_paths(model: SiteModel) -> Iterator[Diagnostic]:
     """No two disks on one host share an image file."""
     for host in model.hosts.values():
-        for group in _groups(_disk_paths(_guests(model, host.name))):
-            yield _conflict(
+        for group in groups(_disk_paths(_guests(model, host.name))):
+            yield conflict(
                 "E0509", "disk image", group, where=f", on host `{host.name}`",
                 note="two disks backed by one file would overwrite each other's data",
                 help="remove the explicit `path` so that it defaults to a file named after the node and the disk, "
                      "or choose another one")
 
 
-def _disk_paths(guests: list[EntityModel]) -> Iterator[tuple[Hashable, _Use]]:
+def _disk_paths(guests: list[EntityModel]) -> Iterator[tuple[Hashable, Use]]:
     for guest in guests:
         for device, disk in sorted(guest.get("disks", default={}).items()):
             path = disk.get("path")
             if path is not None:
-                yield path, _use(f"disk `{device}` of node `{guest.name}`", path, guest, ("disks", device, "path"))
+                yield path, use_of(f"disk `{device}` of node `{guest.name}`", path, guest, ("disks", device, "path"))
         config = guest.get("config-disk", default=None)
         if config is not None and config.get("format") != "none" and config.get("path") is not None:
-            yield config["path"], _use(f"the config disk of node `{guest.name}`", config["path"], guest,
+            yield config["path"], use_of(f"the config disk of node `{guest.name}`", config["path"], guest,
                                        ("config-disk", "path"))
 
 

@@ -1,7 +1,8 @@
 """A program: the loaded modules, their schemas, and the concrete sites to compile.
 
-`compile_sites` is the front half of the compiler in a few visible lines:
-load, gather schemas, instantiate each site, validate it.  Each site is
+`load_program` and `Program.site_model` are the front half of the compiler
+in a few visible lines: load, gather schemas, instantiate each site, validate
+it (`pipeline.compile_site` adds the checks and the emitters).  Each site is
 built and validated on its own, so memory follows one site at a time.
 """
 
@@ -78,7 +79,6 @@ class Program:
             raise GwError(group_by_node(failure.diagnostics)) from None
 
     def _site_model(self, site: Declaration, checked: bool) -> SiteModel:
-        self.session.evaluator.reads.clear()
         entities = self.entities(site)
         model = validate(entities, self.session.evaluator)
         if checked:

@@ -16,12 +16,14 @@ from typing import Any
 
 from gwlang.diagnostics import GwError, Label, Span, did_you_mean, error, unique
 from gwlang.eval.evaluator import Evaluator
+from gwlang.eval.reads import CrossReads
 from gwlang.eval.scopes import Referred, undefined_in_statements
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk
 from gwlang.model.linearize import c3
 from gwlang.model.merge import Body, Entity
+from gwlang.model.paths import record_field_type
 from gwlang.model.schema import SchemaRegistry
-from gwlang.model.types import RecordType, Type, reference_of
+from gwlang.model.types import reference_of
 from gwlang.syntax import ast
 
 
@@ -34,6 +36,7 @@ class SiteEntities:
     node_decls: dict[str, list[ast.NodeDecl]] = field(default_factory=dict)
     host_decls: dict[str, list[ast.HostDecl]] = field(default_factory=dict)
     linearizations: dict[str, list[str]] = field(default_factory=dict)
+    cross_reads: CrossReads = field(default_factory=CrossReads)   # filled as the entities merge
 
     def entities(self) -> list[Entity]:
         return [self.site, *self.hosts.values(), *self.nodes.values()]
@@ -46,12 +49,94 @@ class _NodeEntry:
     index: int | None
 
 
+HostEntries = dict[str, list[tuple[ast.HostDecl, Declaration]]]
+NodeEntries = dict[str, list[_NodeEntry]]
+
+
+@dataclass
+class _Building:
+    """What the entities of one site share while they are built.
+
+    Why late binding: a body is written before the entity it describes
+    exists, and one profile serves many nodes; `node.memory` in a profile
+    must mean the final, merged value of the node being compiled, including
+    what a more derived profile or the node itself sets.  So each body's
+    scope starts with a dictionary of late-bound names that is empty when the
+    body is made and filled once the `Entity` (and its lazy `config`) exists.
+    The site-wide names (`hosts`, `nodes`, and the hosts and nodes by name
+    in a site body) can only be filled once every entity exists: they are
+    the `AttrSet`s and dictionary here, shared by every scope, filled by
+    `_bind_site_names`.  Nothing is evaluated before then: merging is lazy.
+    """
+    evaluator: Evaluator
+    schemas: SchemaRegistry
+    sites: list[Declaration]                # the site and the sites it extends, most general first
+    site_index: dict[int, int]              # id of a site declaration -> its position in `sites`
+    cross_reads: CrossReads = field(default_factory=CrossReads)
+    site_names: dict[str, Any] = field(default_factory=dict)   # hosts and nodes by name, in every site body
+    all_hosts: AttrSet = field(default_factory=lambda: AttrSet({}))   # `hosts`
+    all_nodes: AttrSet = field(default_factory=lambda: AttrSet({}))   # `nodes`
+    problems: list[GwError] = field(default_factory=list)
+
+    def body_scope(self, late: dict[str, Any], declaration: Declaration, extra: dict[str, Any] | None = None) -> Scope:
+        """A site-written body's scope: its late-bound names, `index` if any, the site's hosts and nodes, its module."""
+        inner = Scope(self.site_names, declaration.scope)
+        if extra:
+            inner = Scope(extra, inner)
+        return Scope(late, inner)
+
+    def entity(self, kind: str, name: str, bodies: list[Body], span: Span,
+               extra: dict[str, Any] | None = None) -> Entity | None:
+        """The entity, or None with its static problems kept to report with the others."""
+        try:
+            return Entity(kind, name, self.schemas.entity(kind), bodies, self.evaluator, span, extra,
+                          self.cross_reads)
+        except GwError as failure:
+            self.problems.append(failure)
+            return None
+
+
 def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator) -> SiteEntities:
-    """Build every entity of a concrete site; static problems are reported together."""
+    """Build every entity of a concrete site; static problems are reported together.
+
+    In steps: gather the hosts and nodes of the site and the sites it
+    extends, check their names and scopes, build the site entity, then each
+    host, then each node, and once all exist bind the site-wide late names
+    and let each entity lay out its lazy attributes.
+    """
     sites = list(reversed(c3(site, lambda s: _resolve_parents(s, "site"), lambda s: s.name, _name_span)))
-    site_index = {id(s): i for i, s in enumerate(sites)}
-    hosts: dict[str, list[tuple[ast.HostDecl, Declaration]]] = {}
-    nodes: dict[str, list[_NodeEntry]] = {}
+    building = _Building(evaluator, schemas, sites, {id(s): i for i, s in enumerate(sites)})
+    hosts, nodes = _gather(sites)
+    _check_names(hosts, nodes)
+    _check_scopes(sites, schemas, {"host": tuple(hosts), "node": tuple(nodes)},
+                  {name for name, entries in nodes.items() if any(entry.index is not None for entry in entries)})
+    site_late: dict[str, Any] = {}
+    site_entity = _site_entity(site, building, site_late)
+    host_entities = {name: entity for name, entries in hosts.items()
+                     if (entity := _host_entity(name, entries, building, site_entity)) is not None}
+    node_entities: dict[str, Entity] = {}
+    linearizations: dict[str, list[str]] = {}
+    for name, node_entries in nodes.items():
+        built = _node_entity(name, node_entries, building, site_entity)
+        if built is not None:
+            node_entities[name], linearizations[name] = built
+    if building.problems or site_entity is None:
+        raise GwError(unique(d for p in building.problems for d in p.diagnostics))
+    site_entity.late_names.update({"site": site_entity.config, "nodes": building.all_nodes,
+                                   "hosts": building.all_hosts})
+    site_late.update(site_entity.late_names)
+    _bind_site_names(building, host_entities, node_entities)
+    for entity in [site_entity, *host_entities.values(), *node_entities.values()]:
+        entity.build()
+    return SiteEntities(site_entity, host_entities, node_entities,
+                        {n: [e.declaration for e in es] for n, es in nodes.items()},
+                        {n: [h for h, _ in hs] for n, hs in hosts.items()}, linearizations, building.cross_reads)
+
+
+def _gather(sites: list[Declaration]) -> tuple[HostEntries, NodeEntries]:
+    """The hosts and nodes (families expanded) by name, each with every declaration of it, in site order."""
+    hosts: HostEntries = {}
+    nodes: NodeEntries = {}
     for declaration in sites:
         assert isinstance(declaration.node, ast.SiteDecl)
         for item in declaration.node.items:
@@ -60,96 +145,87 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
             elif isinstance(item, ast.NodeDecl):
                 for name, index in _family(item):
                     nodes.setdefault(name, []).append(_NodeEntry(item, declaration, index))
-    _check_names(hosts, nodes)
-    _check_scopes(sites, schemas, {"host": tuple(hosts), "node": tuple(nodes)},
-                  {name for name, entries in nodes.items() if any(entry.index is not None for entry in entries)})
+    return hosts, nodes
 
-    site_names: dict[str, Any] = {}
-    all_hosts = AttrSet({})
-    all_nodes = AttrSet({})
-    problems: list[GwError] = []
 
-    def body_scope(late: dict[str, Any], declaration: Declaration, extra: dict[str, Any] | None = None) -> Scope:
-        inner = Scope(site_names, declaration.scope)
-        if extra:
-            inner = Scope(extra, inner)
-        return Scope(late, inner)
-
-    site_late: dict[str, Any] = {}
-    site_bodies = []
-    for declaration in sites:
+def _site_entity(site: Declaration, building: _Building, late: dict[str, Any]) -> Entity | None:
+    """The site: one body per site in its C3 order; its late names (`site`, `nodes`, `hosts`) go
+    into `late` only after every host and node exists, since `nodes` and `hosts` list them."""
+    bodies = []
+    for declaration in building.sites:
         assert isinstance(declaration.node, ast.SiteDecl)
         statements = tuple(i for i in declaration.node.items if isinstance(i, ast.Define | ast.Assert))
-        ancestors = _ancestors(declaration, sites, site_index)
-        site_bodies.append(Body(f"site `{declaration.name}`", statements, body_scope(site_late, declaration),
-                                site_index[id(declaration)], ancestors, declaration.module_path))
-    site_entity = _entity(problems, "site", site.name, schemas, site_bodies, evaluator, _name_span(site))
-    if site_entity is not None:
-        site_entity.declarations = tuple(_name_span(declaration) for declaration in sites)
-
-    host_entities: dict[str, Entity] = {}
-    for name, entries in hosts.items():
-        late: dict[str, Any] = {}
-        inherited = _inherited_bodies([d for _, d in entries], site_index, 0)
-        host_bodies = [Body(f"host `{name}` in site `{d.name}`", decl.body, body_scope(late, d), i,
-                            inherited[i], d.module_path)
-                       for i, (decl, d) in enumerate(entries)]
-        entity = _entity(problems, "host", name, schemas, host_bodies, evaluator, entries[0][0].name.span)
-        if entity is not None:
-            entity.declarations = tuple(decl.name.span for decl, _ in entries)
-            entity.late_names.update(late_names_host(entity, site_entity, all_nodes, all_hosts))
-            late.update(entity.late_names)
-            host_entities[name] = entity
-
-    node_entities: dict[str, Entity] = {}
-    linearizations: dict[str, list[str]] = {}
-    for name, node_entries in nodes.items():
-        late = {}
-        try:
-            profiles = _node_profiles(name, node_entries)
-        except GwError as failure:
-            problems.append(failure)
-            continue
-        bodies: list[Body] = []
-        for profile in profiles:
-            assert isinstance(profile.node, ast.ProfileDecl)
-            ancestors = frozenset(i for i, p in enumerate(profiles) if p is not profile
-                                  and any(a is p for a in _profile_order(profile)))
-            bodies.append(Body(f"profile `{profile.name}`", profile.node.body, Scope(late, profile.scope),
-                               len(bodies), ancestors, profile.module_path))
-        linearizations[name] = [p.name for p in profiles]
-        inherited = _inherited_bodies([entry.site for entry in node_entries], site_index, len(profiles))
-        index = next((entry.index for entry in node_entries if entry.index is not None), None)
-        for entry, own_ancestors in zip(node_entries, inherited, strict=True):
-            # a family member's `index` is bound in every body of it, also one written for it alone
-            extra = {"index": index} if index is not None else None
-            bodies.append(Body(f"node `{name}` in site `{entry.site.name}`", entry.declaration.body,
-                               body_scope(late, entry.site, extra), len(bodies),
-                               frozenset(range(len(profiles))) | own_ancestors, entry.site.module_path))
-        entity = _entity(problems, "node", name, schemas, bodies, evaluator, node_entries[0].declaration.name.span,
-                         {"index": index})
-        if entity is not None:
-            entity.declarations = tuple(entry.declaration.name.span for entry in node_entries)
-            entity.late_names.update(late_names_node(entity, site_entity, all_nodes, all_hosts))
-            late.update(entity.late_names)
-            node_entities[name] = entity
-
-    if problems or site_entity is None:
-        raise GwError(unique(d for p in problems for d in p.diagnostics))
-    site_entity.late_names.update({"site": site_entity.config, "nodes": all_nodes, "hosts": all_hosts})
-    site_late.update(site_entity.late_names)
-    site_names.update({n: e.config for n, e in host_entities.items()})
-    site_names.update({n: e.config for n, e in node_entities.items()})
-    all_hosts.attrs.update({n: e.config for n, e in host_entities.items()})
-    all_nodes.attrs.update({n: e.config for n, e in node_entities.items()})
-    for entity in [site_entity, *host_entities.values(), *node_entities.values()]:
-        entity.build()
-    return SiteEntities(site_entity, host_entities, node_entities,
-                        {n: [e.declaration for e in es] for n, es in nodes.items()},
-                        {n: [h for h, _ in hs] for n, hs in hosts.items()}, linearizations)
+        ancestors = _ancestors(declaration, building.sites, building.site_index)
+        bodies.append(Body(f"site `{declaration.name}`", statements, building.body_scope(late, declaration),
+                           building.site_index[id(declaration)], ancestors, declaration.module_path))
+    entity = building.entity("site", site.name, bodies, _name_span(site))
+    if entity is not None:
+        entity.declarations = tuple(_name_span(declaration) for declaration in building.sites)
+    return entity
 
 
-def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: AttrSet) -> dict[str, Any]:
+def _host_entity(name: str, entries: list[tuple[ast.HostDecl, Declaration]], building: _Building,
+                 site: Entity | None) -> Entity | None:
+    """A host: one body per site declaring it; `host` in them is this host's final value."""
+    late: dict[str, Any] = {}
+    inherited = _inherited_bodies([d for _, d in entries], building.site_index, 0)
+    bodies = [Body(f"host `{name}` in site `{d.name}`", decl.body, building.body_scope(late, d), i,
+                   inherited[i], d.module_path)
+              for i, (decl, d) in enumerate(entries)]
+    entity = building.entity("host", name, bodies, entries[0][0].name.span)
+    if entity is not None:
+        entity.declarations = tuple(decl.name.span for decl, _ in entries)
+        entity.late_names.update(late_names_host(entity, site, building.all_nodes, building.all_hosts))
+        late.update(entity.late_names)
+    return entity
+
+
+def _node_entity(name: str, entries: list[_NodeEntry], building: _Building,
+                 site: Entity | None) -> tuple[Entity, list[str]] | None:
+    """A node and its profile order: its profiles' bodies (C3, most general first), then one body
+    per site declaring it.  `node` in every body is this node's final value, so a profile shared by
+    many nodes sees each in turn; `host` is the host the node names (forced only when read)."""
+    late: dict[str, Any] = {}
+    try:
+        profiles = _node_profiles(name, entries)
+    except GwError as failure:
+        building.problems.append(failure)
+        return None
+    bodies: list[Body] = []
+    for profile in profiles:
+        assert isinstance(profile.node, ast.ProfileDecl)
+        ancestors = frozenset(i for i, p in enumerate(profiles) if p is not profile
+                              and any(a is p for a in _profile_order(profile)))
+        bodies.append(Body(f"profile `{profile.name}`", profile.node.body, Scope(late, profile.scope),
+                           len(bodies), ancestors, profile.module_path))
+    inherited = _inherited_bodies([entry.site for entry in entries], building.site_index, len(profiles))
+    index = next((entry.index for entry in entries if entry.index is not None), None)
+    for entry, own_ancestors in zip(entries, inherited, strict=True):
+        # a family member's `index` is bound in every body of it, also one written for it alone
+        extra = {"index": index} if index is not None else None
+        bodies.append(Body(f"node `{name}` in site `{entry.site.name}`", entry.declaration.body,
+                           building.body_scope(late, entry.site, extra), len(bodies),
+                           frozenset(range(len(profiles))) | own_ancestors, entry.site.module_path))
+    entity = building.entity("node", name, bodies, entries[0].declaration.name.span, {"index": index})
+    if entity is None:
+        return None
+    entity.declarations = tuple(entry.declaration.name.span for entry in entries)
+    entity.late_names.update(late_names_node(entity, site, building.all_nodes, building.all_hosts))
+    late.update(entity.late_names)
+    return entity, [p.name for p in profiles]
+
+
+def _bind_site_names(building: _Building, hosts: dict[str, Entity], nodes: dict[str, Entity]) -> None:
+    """Every entity exists: fill `hosts`, `nodes` and the site bodies' names of hosts and nodes."""
+    building.site_names.update({n: e.config for n, e in hosts.items()})
+    building.site_names.update({n: e.config for n, e in nodes.items()})
+    building.all_hosts.attrs.update({n: e.config for n, e in hosts.items()})
+    building.all_nodes.attrs.update({n: e.config for n, e in nodes.items()})
+
+
+def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet,
+                    hosts: AttrSet) -> dict[str, AttrSet | Thunk | None]:
+    """A node's late names: `node` itself, `host` the host it names, `site`, `nodes`, `hosts`."""
     config = entity.config
 
     def own_host() -> Any:
@@ -159,17 +235,10 @@ def late_names_node(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: 
             "site": site.config if site else None, "nodes": nodes, "hosts": hosts}
 
 
-def late_names_host(entity: Entity, site: Entity | None, nodes: AttrSet, hosts: AttrSet) -> dict[str, Any]:
+def late_names_host(entity: Entity, site: Entity | None, nodes: AttrSet,
+                    hosts: AttrSet) -> dict[str, AttrSet | Thunk | None]:
+    """A host's late names: `host` itself, `site`, `nodes`, `hosts`."""
     return {"host": entity.config, "site": site.config if site else None, "nodes": nodes, "hosts": hosts}
-
-
-def _entity(problems: list[GwError], kind: str, name: str, schemas: SchemaRegistry, bodies: list[Body],
-            evaluator: Evaluator, span: Span, extra: dict[str, Any] | None = None) -> Entity | None:
-    try:
-        return Entity(kind, name, schemas.entity(kind), bodies, evaluator, span, extra)
-    except GwError as failure:
-        problems.append(failure)
-        return None
 
 
 def _name_span(declaration: Declaration) -> Span:
@@ -296,13 +365,8 @@ def _check_scopes(sites: list[Declaration], schemas: SchemaRegistry, entities: d
 def _references(schemas: SchemaRegistry, kind: str, entities: dict[str, tuple[str, ...]]) -> Referred:
     """For a path of a `kind` body: the kind of entity it refers to and the site's entities of that kind."""
     def referred(path: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
-        record: Type = schemas.entity(kind)
-        for name in path:
-            spec = record.fields.get(name) if isinstance(record, RecordType) else None
-            if spec is None:
-                return None
-            record = spec.type
-        target = reference_of(record)
+        kind_at = record_field_type(schemas.entity(kind), path)
+        target = reference_of(kind_at) if kind_at is not None else None
         return None if target is None or target.kind not in entities else (target.kind, entities[target.kind])
     return referred
 

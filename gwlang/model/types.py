@@ -3,8 +3,9 @@
 A type answers three questions, as nixpkgs' `lib.types` does: does a value
 fit (`problem`, looking only as deep as the type itself: a record's fields
 are checked by the merge of those fields), how do several definitions
-combine (`merge_kind`), and what is its empty value when only mutations
-exist (`empty`).  `describe` names the type in English for messages.
+combine (`merge_kind`, by which `merge.MERGE_RULES` picks the rule), and
+what is its empty value when only mutations exist (`empty`).  `describe`
+names the type in English for messages.
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def _path_problem(value: str) -> str | None:
     return None
 
 
-def empty_value(kind: Type) -> Any:
+def empty_value(kind: Type) -> tuple[()] | AttrSet | None:
     """What `+=` starts from when no `=` exists: `[]` or `{}`; None for scalars."""
     if kind.merge_kind == "list":
         return ()

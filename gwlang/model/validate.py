@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from gwlang.diagnostics import Diagnostic, GwError, Label, error, unique
+from gwlang.diagnostics import Diagnostic, GwError, Label, Span, error, unique
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.values import AttrSet, type_name
 from gwlang.model.merge import Entity
 from gwlang.model.model import EntityModel, SiteModel
+from gwlang.model.provenance import Step
 from gwlang.model.sites import SiteEntities
 
 
@@ -38,8 +39,8 @@ def validate(entities: SiteEntities, evaluator: Evaluator) -> SiteModel:
     if problems:
         raise GwError(unique(problems))
     assert site_model is not None
-    reads = frozenset((reader[1], read[1]) for reader, read in evaluator.reads
-                      if reader[0] == "node" and read[0] == "node" and read[1] in entities.nodes)
+    # every attribute is forced now: the site's record of cross-reads is complete
+    reads = entities.cross_reads.node_edges(entities.nodes)
     sources = {source for group in (*models["host"].values(), *models["node"].values(), site_model)
                for source in group.sources}
     return SiteModel(site_model, MappingProxyType(models["host"]), MappingProxyType(models["node"]), reads,
@@ -103,7 +104,7 @@ def _record_defined_at(entity: Entity, record: tuple[str, ...]) -> list[Label]:
     return []
 
 
-def _origin(steps: list[Any]) -> Any:
+def _origin(steps: list[Step]) -> Span | None:
     for _, definition, role in reversed(steps):
         if definition is not None and role != "overridden":
             return definition.value_span
