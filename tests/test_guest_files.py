@@ -40,7 +40,8 @@ from tests.support.debs import library_path, unpacked
 ROOT = Path(__file__).resolve().parent.parent
 SITES = sorted((ROOT / "sites").glob("*.gw"))
 CASES = sorted((ROOT / "tests/cases/guest").glob("*.gw"))
-GUEST_KINDS = {"guest-network", "guest-hosts", "guest-resolver", "guest-hostname", "guest-file", "package-list"}
+GUEST_KINDS = {"guest-network", "guest-hosts", "guest-resolver", "guest-hostname", "guest-file", "package-list",
+               "cloud-init-meta-data", "cloud-init-user-data"}
 NETPLAN_PACKAGES = ("netplan.io", "libnetplan0", "libyaml-0-2", "libglib2.0-0")
 BASH_OWN = {"PWD", "SHLVL", "_", "OLDPWD"}
 
