@@ -57,7 +57,7 @@ class Hypervisor:
     default_uri: str            # a host without `uri` is the local one, reached through this
     boot_tool: BootTool
     native_config: str | None   # the emitter of the hypervisor's own config file (see emit/site.py), if any
-    disk_prefix: str            # guest disk devices (`xvda`, `vda`); the schema's defaults use the same
+    disk_prefix: str            # guest disk devices (`xvda`, `vda`): the schema's defaults agree (a test holds them)
     machines: Mapping[str, Machine]     # the guest types (`vm.type`) it runs, each with its libvirt `<os>`
     cap_at_start: bool          # `vm.cpu-cap` is set through the scheduler when the guest starts, not in the XML
     weight_max: int | None      # the largest `vm.cpu-weight` the host takes, when below the schema's

@@ -37,3 +37,16 @@ def test_every_hypervisor_of_the_schema_has_a_record() -> None:
     assert match is not None
     assert set(re.findall(r'"([^"]+)"', match.group(1))) == set(HYPERVISORS)
     assert all(kind == record.kind for kind, record in HYPERVISORS.items())
+
+
+def test_the_schema_names_the_config_disk_with_the_hypervisors_disk_prefix(tmp_path: Path) -> None:
+    cases = ROOT / "tests/cases/runtime"
+    site = tmp_path / "lab.gw"
+    site.write_text((cases / "two-hosts.gw").read_text().replace("@CASES@", str(cases)))
+    [compiled] = compile_sites([site])
+    kinds = set()
+    for one in compiled.guests.values():
+        assert one.config_disk is not None
+        assert one.config_disk.device == HYPERVISORS[one.hypervisor].disk_prefix + "z"
+        kinds.add(one.hypervisor)
+    assert kinds == {"qemu", "xen"}
