@@ -531,6 +531,8 @@ REFUSED = [
                      'bridge = "xenbr1"; network = 10.9.0.0/24; };', "redhat", "E0622", "2 IPv4 default gateways"),
     ("gateway-off-network", "network.interfaces.eth0.gateway = 198.51.100.1;", "debian", "E0623",
      "is not on its network 192.0.2.0/24"),
+    ("prefix-too-long", "network.interfaces.eth0.prefix = 64;", "debian", "E0607",
+     "has prefix 64, longer than its IPv4 address"),
 ]
 
 
