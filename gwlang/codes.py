@@ -184,6 +184,9 @@ _TABLE = [
     Code("E0601", "emit", "value a file format cannot carry",
          "A value the schema allows but the target file cannot hold (a comma in an xl device spec, a size that "
          "is not whole MiB, a NUL in a shell word); the diagnostic points at the line that defined it."),
+    Code("E0607", "emit", "interface prefix longer than its address",
+         "An interface's `prefix` above 32 with an IPv4 `ip` (the schema takes up to 128, for IPv6): no network "
+         "can be named by more bits than the address has."),
     Code("E0620", "emit", "`files` path outside the overlay",
          "A `files` path that is absolute, climbs with `..`, has an empty or `.` component, holds a control "
          "character or is longer than a file system allows; `files` paths are relative to the guest's root."),

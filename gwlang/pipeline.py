@@ -1,7 +1,7 @@
 """The compiler in one screen: sources to checked models to artifacts, site by site.
 
     text ─parse/load─► modules ─instantiate/merge─► entities ─validate─► SiteModel
-         ─check─► diagnostics or a checked model ─emit─► artifacts
+         ─check─► diagnostics or a checked model ─emit─► CompiledSite (artifacts, indexed)
 
 The command line, the pytest plugin for site authors and the tests all
 compile through `compile_sources`; `gwc compile` adds only the writing.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gwlang import parallel
+from gwlang.compiled import CompiledSite
 from gwlang.diagnostics import Diagnostic, GwError, without_repeats
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.site import emit_site
@@ -23,20 +24,28 @@ from gwlang.model.model import SiteModel
 from gwlang.model.program import Program, gw_files, load_program
 
 
-def compile_site(program: Program, site: Declaration) -> tuple[SiteModel, list[Artifact]]:
+def compile_site(program: Program, site: Declaration) -> CompiledSite:
     """One site: merged, validated, checked, emitted.  Raises `GwError` with every problem found."""
-    model = program.site_model(site, checked=True)
-    return model, emit_site(model)
+    return emit_site(program.site_model(site, checked=True))
 
 
 @dataclass(frozen=True)
-class CompiledSite:
-    """One site's outcome: its artifacts, or None when the last compile's files are kept as they are."""
+class SiteOutcome:
+    """One site's outcome: its artifacts, or None when the last compile's files are kept as they are.
+
+    `compiled` is the whole `CompiledSite` when asked for (`keep_models`);
+    otherwise only the artifacts are kept, which is all that travels back
+    from a worker process and all that writing needs.
+    """
     name: str
     nodes: int
     macs: tuple[MacEntry, ...]
-    model: SiteModel | None
+    compiled: CompiledSite | None
     artifacts: list[Artifact] | None
+
+    @property
+    def model(self) -> SiteModel | None:
+        return self.compiled.model if self.compiled is not None else None
 
 
 # Given a site, a compile kept from last time (its node count and MACs), or None to compile it.
@@ -44,7 +53,7 @@ Reuse = Callable[[Declaration], tuple[int, tuple[MacEntry, ...]] | None]
 
 
 def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse | None = None,
-                    keep_models: bool = False, jobs: int = 1) -> Generator[CompiledSite, None, None]:
+                    keep_models: bool = False, jobs: int = 1) -> Generator[SiteOutcome, None, None]:
     """Each site in turn; problems are gathered across sites and raised at the end.
 
     Artifacts stop flowing after the first failing site (nothing will be
@@ -82,7 +91,7 @@ def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse
         raise GwError(without_repeats(problems))
 
 
-_Outcome = CompiledSite | list[Diagnostic]
+_Outcome = SiteOutcome | list[Diagnostic]
 
 
 def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | None, keep_models: bool,
@@ -100,7 +109,7 @@ def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | Non
         for site in sites:
             previous = kept.get(site.name)
             if previous is not None:
-                yield site, CompiledSite(site.name, previous[0], previous[1], None, None)
+                yield site, SiteOutcome(site.name, previous[0], previous[1], None, None)
             else:
                 yield site, next(compiled)
     finally:
@@ -109,16 +118,23 @@ def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | Non
 
 def _compile_one(program: Program, site: Declaration, keep_model: bool = False) -> _Outcome:
     try:
-        model, artifacts = compile_site(program, site)
+        compiled = compile_site(program, site)
     except GwError as failure:
         return list(failure.diagnostics)
-    return CompiledSite(site.name, len(model.nodes), mac_entries(model), model if keep_model else None, artifacts)
+    return SiteOutcome(site.name, len(compiled.model.nodes), mac_entries(compiled.model),
+                       compiled if keep_model else None, list(compiled.artifacts))
+
+
+def compile_sites(paths: Sequence[Path | str], include: Sequence[str] = (),
+                  site: str | None = None) -> list[CompiledSite]:
+    """Compile files or folders in memory (for tests and tools); no output folder involved."""
+    program = load_program(gw_files([Path(p) for p in paths]), tuple(include))
+    sites = [s for s in program.sites() if site is None or s.name == site]
+    return [outcome.compiled for outcome in compile_program(program, sites, keep_models=True)
+            if outcome.compiled is not None]
 
 
 def compile_sources(paths: Sequence[Path | str], include: Sequence[str] = (),
                     site: str | None = None) -> list[tuple[SiteModel, list[Artifact]]]:
-    """Compile files or folders in memory (for tests and tools); no output folder involved."""
-    program = load_program(gw_files([Path(p) for p in paths]), tuple(include))
-    sites = [s for s in program.sites() if site is None or s.name == site]
-    return [(compiled.model, compiled.artifacts) for compiled in compile_program(program, sites, keep_models=True)
-            if compiled.model is not None and compiled.artifacts is not None]
+    """Each site's model and artifacts, as `compile_sites` gives them."""
+    return [(compiled.model, list(compiled.artifacts)) for compiled in compile_sites(paths, include, site)]

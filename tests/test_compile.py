@@ -330,6 +330,21 @@ def test_netplan_files_are_written_readable_by_their_owner_only(tmp_path: Path,
     assert mode(output / "netplan/nodes/wn01/reconfigure.sh") == 0o755
 
 
+def test_cloud_init_files_are_compiled_and_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A NoCloud node's `user-data` carries its netplan file, so it is as private; `--check` sees a change to it."""
+    output = tmp_path / "out"
+    assert main(["compile", str(NETPLAN_CASE), "-o", str(output), "--no-cache"]) == 0
+    user_data = output / "netplan/nodes/se/cloud-init/user-data"
+    assert user_data.read_text().startswith("#cloud-config\nwrite_files:\n")
+    assert mode(user_data) == 0o600
+    assert (output / "netplan/nodes/se/cloud-init/meta-data").read_text().endswith('local-hostname: "se"\n')
+    assert not (output / "netplan/nodes/wn01/cloud-init").exists()      # an ext4 config disk has no cloud-init
+    user_data.write_text(user_data.read_text().replace("permissions: '0o600'", "permissions: '0o644'"))
+    capsys.readouterr()
+    assert main(["compile", str(NETPLAN_CASE), "-o", str(output), "--check"]) == 1
+    assert re.search(r"  changed +netplan/nodes/se/cloud-init/user-data\n", capsys.readouterr().err)
+
+
 def test_a_checked_out_netplan_file_is_current_for_check_and_put_right_by_compile(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Git keeps only the executable bit: a clone has the file at 0644, which `--check` accepts and compile fixes."""

@@ -40,7 +40,8 @@ from tests.support.debs import library_path, unpacked
 ROOT = Path(__file__).resolve().parent.parent
 SITES = sorted((ROOT / "sites").glob("*.gw"))
 CASES = sorted((ROOT / "tests/cases/guest").glob("*.gw"))
-GUEST_KINDS = {"guest-network", "guest-hosts", "guest-resolver", "guest-hostname", "guest-file", "package-list"}
+GUEST_KINDS = {"guest-network", "guest-hosts", "guest-resolver", "guest-hostname", "guest-file", "package-list",
+               "cloud-init-meta-data", "cloud-init-user-data"}
 NETPLAN_PACKAGES = ("netplan.io", "libnetplan0", "libyaml-0-2", "libglib2.0-0")
 BASH_OWN = {"PWD", "SHLVL", "_", "OLDPWD"}
 
@@ -530,6 +531,8 @@ REFUSED = [
                      'bridge = "xenbr1"; network = 10.9.0.0/24; };', "redhat", "E0622", "2 IPv4 default gateways"),
     ("gateway-off-network", "network.interfaces.eth0.gateway = 198.51.100.1;", "debian", "E0623",
      "is not on its network 192.0.2.0/24"),
+    ("prefix-too-long", "network.interfaces.eth0.prefix = 64;", "debian", "E0607",
+     "has prefix 64, longer than its IPv4 address"),
 ]
 
 

@@ -18,7 +18,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from gwlang.cli import main
-from gwlang.pipeline import compile_sources
+from gwlang.pipeline import compile_sites
 from gwlang.runtime import backend
 from gwlang.runtime.apply import Hooks, apply_site, destroy_site
 from gwlang.runtime.backend import LockHolder, connect
@@ -53,8 +53,8 @@ def conn(uri: str) -> libvirt.virConnect:
 
 
 def target(path: Path) -> SiteTarget:
-    [(model, artifacts)] = compile_sources([path])
-    return site_target(model, artifacts)
+    [compiled] = compile_sites([path])
+    return site_target(compiled)
 
 
 def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:

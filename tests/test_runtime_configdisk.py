@@ -15,7 +15,8 @@ from pathlib import Path
 import pycdlib
 import pytest
 
-from gwlang.pipeline import compile_sources
+from gwlang.compiled import CompiledSite
+from gwlang.pipeline import compile_sites
 from gwlang.runtime.configdisk import build_image
 from gwlang.runtime.live import LiveDomain, LiveHost, LiveVolume, Owner, significant
 from gwlang.runtime.plan import Define, PlanOptions, Redefine, Refuse, Restart, Start, plan_host
@@ -25,11 +26,16 @@ CASES = Path(__file__).resolve().parent / "cases" / "runtime"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> SiteTarget:
+def lab_compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledSite:
     site = tmp_path_factory.mktemp("site") / "lab.gw"
     site.write_text((CASES / "two-hosts.gw").read_text().replace("@CASES@", str(CASES)))
-    [(model, artifacts)] = compile_sources([site])
-    return site_target(model, artifacts)
+    [compiled] = compile_sites([site])
+    return compiled
+
+
+@pytest.fixture(scope="module")
+def lab(lab_compiled: CompiledSite) -> SiteTarget:
+    return site_target(lab_compiled)
 
 
 def debugfs(image: Path, request: str) -> str:
@@ -41,7 +47,7 @@ def test_the_ext4_config_disk_holds_the_overlay_and_the_profile(lab: SiteTarget,
     node = lab.nodes["wn01"]
     assert node.config_disk is not None and node.config_disk.format == "ext4"
     image = tmp_path / "config.img"
-    image.write_bytes(build_image(node.config_disk, node.uuid, node.hostname))
+    image.write_bytes(build_image(node.config_disk, node.uuid))
     assert debugfs(image, "cat /etc/hostname") == "wn01\n"
     assert debugfs(image, "cat /etc/motd") == "hello from gwc\n"
     assert "<profile" in debugfs(image, f"cat /var/lcfg/conf/profile/xml/{node.fqdn}.xml")
@@ -56,7 +62,7 @@ def test_the_nocloud_config_disk_writes_every_overlay_file(lab: SiteTarget) -> N
     node = lab.nodes["ce"]
     assert node.config_disk is not None and node.config_disk.format == "nocloud"
     iso = pycdlib.PyCdlib()
-    iso.open_fp(io.BytesIO(build_image(node.config_disk, node.uuid, node.hostname)))
+    iso.open_fp(io.BytesIO(build_image(node.config_disk, node.uuid)))
     try:
         assert iso.pvd.volume_identifier.decode().strip() == "cidata"
         meta, user = io.BytesIO(), io.BytesIO()
@@ -72,6 +78,23 @@ def test_the_nocloud_config_disk_writes_every_overlay_file(lab: SiteTarget) -> N
     assert '  - path: "/etc/hostname"\n    permissions: \'0o644\'' in text
 
 
+def test_the_nocloud_config_disk_holds_the_compiled_cloud_init_files(lab_compiled: CompiledSite) -> None:
+    """The runtime packs the files of the output folder: the same bytes, none made at apply time."""
+    node = site_target(lab_compiled).nodes["ce"]
+    assert node.config_disk is not None
+    iso = pycdlib.PyCdlib()
+    iso.open_fp(io.BytesIO(build_image(node.config_disk, node.uuid)))
+    try:
+        for name in ("meta-data", "user-data"):
+            held = io.BytesIO()
+            iso.get_file_from_iso_fp(held, rr_path=f"/{name}")
+            compiled = lab_compiled.artifact(f"cloud-init-{name}", "ce")
+            assert compiled.path == f"lab/nodes/ce/cloud-init/{name}"
+            assert held.getvalue() == compiled.data
+    finally:
+        iso.close()
+
+
 NETPLAN = 'os.family = "debian"; os.network-config = "netplan";'
 
 
@@ -84,8 +107,8 @@ def netplan_lab(tmp_path_factory: pytest.TempPathFactory) -> SiteTarget:
                                                            'files."etc/netplan/60-extra.yaml" = "network: {}\\n";')
     site = tmp_path_factory.mktemp("site") / "lab.gw"
     site.write_text(text)
-    [(model, artifacts)] = compile_sources([site])
-    return site_target(model, artifacts)
+    [compiled] = compile_sites([site])
+    return site_target(compiled)
 
 
 def test_netplan_files_on_an_ext4_config_disk_are_readable_by_root_only(netplan_lab: SiteTarget,
@@ -94,7 +117,7 @@ def test_netplan_files_on_an_ext4_config_disk_are_readable_by_root_only(netplan_
     node = netplan_lab.nodes["wn01"]
     assert node.config_disk is not None and node.config_disk.format == "ext4"
     image = tmp_path / "config.img"
-    image.write_bytes(build_image(node.config_disk, node.uuid, node.hostname))
+    image.write_bytes(build_image(node.config_disk, node.uuid))
     assert "network:" in debugfs(image, "cat /etc/netplan/50-gwlang.yaml")
     assert "Mode:  0600" in debugfs(image, "stat /etc/netplan/50-gwlang.yaml")
     assert "Mode:  0644" in debugfs(image, "stat /etc/network/interfaces")
@@ -104,7 +127,7 @@ def test_netplan_files_on_a_nocloud_config_disk_are_readable_by_root_only(netpla
     node = netplan_lab.nodes["ce"]
     assert node.config_disk is not None and node.config_disk.format == "nocloud"
     iso = pycdlib.PyCdlib()
-    iso.open_fp(io.BytesIO(build_image(node.config_disk, node.uuid, node.hostname)))
+    iso.open_fp(io.BytesIO(build_image(node.config_disk, node.uuid)))
     try:
         user = io.BytesIO()
         iso.get_file_from_iso_fp(user, rr_path="/user-data")
@@ -121,9 +144,9 @@ def test_config_disk_images_are_reproducible(lab: SiteTarget, name: str) -> None
     """The same bytes a second later too: mkfs.ext4 -d copied the staged files' change times (a flaky test)."""
     node = lab.nodes[name]
     assert node.config_disk is not None
-    first = build_image(node.config_disk, node.uuid, node.hostname)
+    first = build_image(node.config_disk, node.uuid)
     time.sleep(1.1)
-    assert build_image(node.config_disk, node.uuid, node.hostname) == first
+    assert build_image(node.config_disk, node.uuid) == first
 
 
 # ---------------------------------------------------------------- the planner, a pure function

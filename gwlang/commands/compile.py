@@ -27,7 +27,7 @@ from gwlang.model.checks import MacEntry
 from gwlang.model.program import Program
 from gwlang.parallel import available_cores
 from gwlang.paths import checked, resolved
-from gwlang.pipeline import CompiledSite, compile_program
+from gwlang.pipeline import SiteOutcome, compile_program
 
 DEFAULT_OUTPUT = "generated"
 DIFF_LINES = 40
@@ -95,7 +95,7 @@ def command_compile(arguments: argparse.Namespace) -> str:
                 raise CommandAborted(f"a worker process died ({broken}); {output}/ is as it was. Is memory short? "
                                      f"`-j 1` compiles in one process") from broken
 
-    def write_or_check(compiled: Iterator[CompiledSite], sites: list[Declaration], only: set[str] | None,
+    def write_or_check(compiled: Iterator[SiteOutcome], sites: list[Declaration], only: set[str] | None,
                        counts: _Counts, cache: _Cache) -> str:
         if arguments.check:
             differences = compare(output, _artifacts(compiled, len(sites), counts, progress, cache=None), only)
@@ -133,7 +133,7 @@ class _Counts:
         return f"{plural(self.sites, 'site')}, {plural(self.nodes, 'node')}"
 
 
-def _artifacts(compiled: Iterator[CompiledSite], total: int, counts: _Counts, progress: _Progress,
+def _artifacts(compiled: Iterator[SiteOutcome], total: int, counts: _Counts, progress: _Progress,
                cache: _Cache | None, writer: TreeWriter | None = None) -> Iterator[Artifact]:
     """The artifacts to write; a site kept from last time goes straight to the writer (`--check` never keeps)."""
     for site in compiled:
@@ -162,7 +162,7 @@ class _Cache:
         self.enabled = enabled
         self.records = load_records(output) if enabled else {}
         self.fingerprints: dict[str, str] = {}
-        self.made: dict[str, tuple[CompiledSite, list[str] | None]] = {}
+        self.made: dict[str, tuple[SiteOutcome, list[str] | None]] = {}
 
     def reuse(self, site: Declaration) -> tuple[int, tuple[MacEntry, ...]] | None:
         fingerprint = self.fingerprints[site.name] = site_fingerprint(self.program, site)
@@ -174,7 +174,7 @@ class _Cache:
     def files_of(self, site: str) -> list[str]:
         return sorted(self.records[site].files)
 
-    def compiled(self, site: CompiledSite, paths: list[str] | None) -> None:
+    def compiled(self, site: SiteOutcome, paths: list[str] | None) -> None:
         if site.name not in self.fingerprints:
             self.fingerprints[site.name] = site_fingerprint(self.program, self.declarations[site.name])
         self.made[site.name] = (site, paths)

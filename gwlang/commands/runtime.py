@@ -107,13 +107,14 @@ def _add_hosts(parser: argparse.ArgumentParser) -> None:
 
 
 def _target(arguments: argparse.Namespace, program: Program) -> SiteTarget:
-    model, artifacts = compile_site(program, pick_site(program, arguments.site))
+    compiled = compile_site(program, pick_site(program, arguments.site))
+    model = compiled.model
     for host in getattr(arguments, "host", []):
         if host not in model.hosts:
             raise GwError(error("E0701", f"site `{model.name}` has no host `{host}`", None,
                                 help=did_you_mean(host, model.hosts),
                                 notes=["hosts: " + ", ".join(f"`{h}`" for h in sorted(model.hosts))]).diagnostics)
-    return site_target(model, artifacts, arguments.connect, getattr(arguments, "host", []))
+    return site_target(compiled, arguments.connect, getattr(arguments, "host", []))
 
 
 def _options(arguments: argparse.Namespace) -> PlanOptions:

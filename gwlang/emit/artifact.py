@@ -17,6 +17,7 @@ class Artifact:
     sources: tuple[str, ...] = ()
     executable: bool = False
     private: bool = False           # readable by its owner only (netplan's files, see overlay.py)
+    digest: str | None = None       # the hash the runtime compares, when not the file's sha256 (`<gw:hash>`)
 
     @property
     def mode(self) -> int:
@@ -32,3 +33,8 @@ class Artifact:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def hash(self) -> str:
+        """What names this file's meaning for the runtime: its `digest` if it has one, else its sha256."""
+        return self.digest if self.digest is not None else self.sha256

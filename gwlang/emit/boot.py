@@ -11,7 +11,9 @@ A guest of this host can wait for a guest of another host, which the host
 cannot see; it then waits for the guests of its own host that the other
 guest waits for (the start order already puts those first).  The waits are
 reduced transitively: `wn01` waits for `ce` only, not also for the `install`
-that `ce` waits for.
+that `ce` waits for.  Both orders come from the site's `BootOrder`
+(`model/graph.py`), the one reading of the `after` lists that the runtime
+follows too; the tool (`xl` or `virsh`) from the host's hypervisor record.
 
 Every name ends up in shell words, unit names, screen session names and
 paths, so a name must be a plain word (letters, digits, `_`, `-`); the
@@ -24,35 +26,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import networkx as nx
-
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.environment import render
 from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.guest import EmitError, Guest
-from gwlang.model.graph import start_order
+from gwlang.hypervisors import hypervisor
+from gwlang.model.graph import BootOrder
 from gwlang.model.model import EntityModel, SiteModel
 
 INSTALL_ROOT = "/etc/gwlang"        # the host's generated folder is installed at INSTALL_ROOT/<site>/<host>
 START_TIMEOUT = 300                 # seconds a guest may take to run before those waiting for it give up
 STOP_TIMEOUT = 120                  # seconds a guest may take to shut down before it is destroyed
 UNIT_MARGIN = 60                    # systemd's own timeouts leave the script this much time to clean up
-LIBVIRT_URI = "qemu:///system"      # the script runs on the host itself, so the local URI
 
 _WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class Tool:
-    """How the host's guests are driven: `xl` on a Xen host, `virsh` on a libvirt (KVM, QEMU) host."""
-    command: str
-    folder: str          # where the guests' config files are, in the host's folder
-    suffix: str
-    after: tuple[str, ...]   # the hypervisor's own units the guests' units start after
-
-
-XL = Tool("xl", "xen", ".cfg", ("xen-init-dom0.service", "xenstored.service", "xenconsoled.service"))
-VIRSH = Tool("virsh", "libvirt", ".xml", ("libvirtd.service", "virtqemud.service"))
 
 
 @dataclass(frozen=True)
@@ -65,27 +52,23 @@ class BootGuest:
     need_units: tuple[str, ...]  # the units of `needs`
 
 
-def tool_for(hypervisor: str) -> Tool:
-    return XL if hypervisor == "xen" else VIRSH
-
-
-def boot_files(model: SiteModel, host: EntityModel, guests: list[Guest]) -> Iterable[Artifact]:
+def boot_files(model: SiteModel, host: EntityModel, guests: list[Guest], boot: BootOrder) -> Iterable[Artifact]:
     """`boot/order`, `boot/gw-domains` and `boot/systemd/gw-domain-<node>.service` of one host."""
     _check_word(model.site, "site", model.name)
     _check_word(host, "host", host.name)
     for one in guests:
         _check_word(one.entity, "node", one.name)
-    order = start_order(model, host.name)
+    order = boot.hosts[host.name]
     by_name = {one.name: one for one in guests}
     if not set(order) <= set(by_name):
         return          # a guest of this host has errors of its own, already reported
-    needs = local_waits(model, order)
-    booted = [BootGuest(name, by_name[name].autostart, needs[name], unit_name(name),
-                        tuple(unit_name(waited) for waited in needs[name])) for name in order]
-    tool = tool_for(host.get("hypervisor"))
+    booted = [BootGuest(name, by_name[name].autostart, boot.waits[name], unit_name(name),
+                        tuple(unit_name(waited) for waited in boot.waits[name])) for name in order]
+    kind = hypervisor(host.get("hypervisor"))
     folder = f"{INSTALL_ROOT}/{model.name}/{host.name}"
-    context: dict[str, object] = dict(site=model.name, host=host.name, guests=booted, tool=tool, folder=folder,
-                   script=f"{folder}/boot/gw-domains", libvirt_uri=LIBVIRT_URI,
+    context: dict[str, object] = dict(site=model.name, host=host.name, guests=booted, tool=kind.boot_tool,
+                   folder=folder, script=f"{folder}/boot/gw-domains",
+                   libvirt_uri=kind.default_uri,    # the script runs on the host itself, so the local URI
                    start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT, unit_margin=UNIT_MARGIN)
     base = f"hosts/{host.name}/boot"
     yield Artifact(f"{base}/order", render("boot/order.j2", guests=booted), "boot-order", host.name)
@@ -99,27 +82,6 @@ def boot_files(model: SiteModel, host: EntityModel, guests: list[Guest]) -> Iter
 
 def unit_name(node: str) -> str:
     return f"gw-domain-{node}.service"
-
-
-def local_waits(model: SiteModel, order: list[str]) -> dict[str, tuple[str, ...]]:
-    """For each guest of `order` (one host's start order), the guests of that host it must wait for.
-
-    A guest waits for every guest of the host it reaches through `after`
-    lists (through guests of any host), less those reached through another
-    such guest: the transitive reduction, so each wait is stated once.
-    """
-    waits: nx.DiGraph[str] = nx.DiGraph()
-    waits.add_nodes_from(model.nodes)
-    for name, node in model.nodes.items():
-        waits.add_edges_from((name, waited) for waited in node.get("after", default=()) if waited in model.nodes)
-    local = set(order)
-    before: nx.DiGraph[str] = nx.DiGraph()
-    before.add_nodes_from(order)
-    for name in order:
-        before.add_edges_from((waited, name) for waited in nx.descendants(waits, name) & local)
-    reduced = nx.transitive_reduction(before)
-    position = {name: index for index, name in enumerate(order)}
-    return {name: tuple(sorted(reduced.predecessors(name), key=position.__getitem__)) for name in order}
 
 
 def _check_word(entity: EntityModel, kind: str, name: str) -> None:

@@ -102,7 +102,7 @@ def guest(model: SiteModel, node: EntityModel) -> Guest:
         on_crash=node.get("lifecycle", "on-crash"),
         disks=tuple(_disk(device, disk) for device, disk in sorted(node.get("disks").items())),
         config_disk=_config_disk(node),
-        interfaces=tuple(_interface(model, name, i) for name, i in sorted(node.get("network", "interfaces").items())),
+        interfaces=tuple(_interface(node, name, i) for name, i in sorted(node.get("network", "interfaces").items())),
         os_family=node.get("os", "family"), network_config=node.get("os", "network-config"),
         hostname=node.get("network", "hostname") or node.name,
         fqdn=node.get("network", "fqdn") or f"{node.name}.{model.site.get('domain')}",
@@ -131,16 +131,24 @@ def _config_disk(node: EntityModel) -> ConfigDisk | None:
     return ConfigDisk(format=fmt, device=node.get("config-disk", "device"), path=node.get("config-disk", "path"))
 
 
-def _interface(model: SiteModel, name: str, interface: Mapping[str, Any]) -> Interface:
+def _interface(node: EntityModel, name: str, interface: Mapping[str, Any]) -> Interface:
     address: IPAddress = interface["ip"]
-    network = interface["network"] or IPNetwork(_network_of(address, interface["prefix"]))
+    network = interface["network"] or IPNetwork.of(address, interface["prefix"])
+    if network is None:
+        raise _prefix_too_long(node, name, address, interface["prefix"])
     return Interface(name=name, ip=address, prefix=interface["prefix"], gateway=interface["gateway"],
                      mac=interface["mac"], bridge=interface["bridge"], network=network)
 
 
-def _network_of(address: IPAddress, prefix: int) -> Any:
-    import ipaddress
-    return ipaddress.ip_network(f"{address.canonical}/{prefix}", strict=False)
+def _prefix_too_long(node: EntityModel, name: str, address: IPAddress, prefix: int) -> GwError:
+    """The schema takes prefixes up to 128, for IPv6; an IPv4 address has 32 bits to name a network with."""
+    version = address.version
+    bits = 32 if version == 4 else 128
+    return error("E0607", f"interface `{name}` of node `{node.name}` has prefix {prefix}, longer than its "
+                          f"IPv{version} address `{address.canonical}`",
+                 node.origin("network", "interfaces", name, "prefix"), f"at most {bits} for an IPv{version} address",
+                 notes=["the prefix counts the leading bits of the address that name its network"],
+                 help=f"give interface `{name}` a prefix of {bits} or less (24 for a /24)")
 
 
 class EmitError(GwError):

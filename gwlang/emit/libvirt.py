@@ -26,42 +26,19 @@ from gwlang.emit.artifact import Artifact
 from gwlang.emit.environment import render
 from gwlang.emit.filters import Unrepresentable, xml_text
 from gwlang.emit.guest import EmitError, Guest
+from gwlang.hypervisors import hypervisor, running
 
 NAMESPACE = "https://gwlang.org/ns/domain/1"
 """The XML namespace of gwc's `<metadata>` element: the runtime owns exactly the domains that carry it."""
 
-XEN_HVMLOADER = "/usr/lib/xen-4.17/boot/hvmloader"
-"""Xen's HVM firmware as Debian's Xen 4.17 installs it; libvirt's libxl driver reports it as the `rom` loader."""
-
 CAP_PERIOD_MICROSECONDS = 100_000
 """The CFS period a KVM/QEMU `vm.cpu-cap` is a share of: 100% of one CPU is one full period."""
-
-CGROUP_WEIGHT_MAX = 10_000
-"""libvirt writes `<shares>` into cgroup v2's `cpu.weight` as it is, which takes 1..10000."""
 
 _DISK_TARGET = re.compile(r"(xvd|vd|sd|hd)[a-z]{1,3}")
 _BRIDGE = re.compile(r"[A-Za-z0-9_.:-]{1,15}")   # a Linux interface name that libvirt's schema accepts
 _QEMU_UNSUPPORTED_ACTION = {"on-poweroff": {"preserve", "rename-restart"}, "on-reboot": {"preserve", "rename-restart"},
                             "on-crash": {"rename-restart"}}
-
-
-@dataclass(frozen=True, slots=True)
-class Driver:
-    """What differs between libvirt's drivers for one kind of host."""
-    domain_type: str
-    disk_bus: str
-    nic_model: str | None
-    config_disk_driver: str
-
-
-# The read-only config disk on Xen: `phy` (blkback over a loop device, what xl itself picks for a
-# file), because QEMU's qdisk back-end (`qemu`) in Debian 12 refuses read-only disks ("Block node
-# is read-only"), as the emulated Xen host of tests/test_xen_emulated.py shows.
-DRIVERS = {
-    "xen": Driver("xen", "xen", None, "phy"),          # PV frontends: netfront, blkfront
-    "kvm": Driver("kvm", "virtio", "virtio", "qemu"),
-    "qemu": Driver("qemu", "virtio", "virtio", "qemu"),
-}
+_TYPE_WORDS = {"pv": "paravirtualised", "pvh": "PVH", "hvm": "fully virtualised"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +59,10 @@ def libvirt_domain(guest: Guest) -> Artifact:
         raise GwError([diagnostic for found in problems for diagnostic in found])
     context = _context(guest)
     definition = render("libvirt/domain.xml.j2", **context, hash=None)
-    text = render("libvirt/domain.xml.j2", **context, hash=definition_hash(definition))
-    return Artifact(f"hosts/{guest.host}/libvirt/{guest.name}.xml", text, "libvirt-domain", guest.host, guest.name)
+    digest = definition_hash(definition)
+    text = render("libvirt/domain.xml.j2", **context, hash=digest)
+    return Artifact(f"hosts/{guest.host}/libvirt/{guest.name}.xml", text, "libvirt-domain", guest.host, guest.name,
+                    digest=digest)
 
 
 def definition_hash(definition: str) -> str:
@@ -92,31 +71,25 @@ def definition_hash(definition: str) -> str:
 
 
 def _context(guest: Guest) -> dict[str, Any]:
-    driver = DRIVERS[guest.hypervisor]
-    xen = guest.hypervisor == "xen"
+    kind = hypervisor(guest.hypervisor)
     return dict(
-        namespace=NAMESPACE, driver=driver, os=_os(guest), site=guest.site, host=guest.host, name=guest.name,
+        namespace=NAMESPACE, driver=kind.driver, os=_os(guest), site=guest.site, host=guest.host, name=guest.name,
         uuid=str(uuids.UUID(guest.uuid)), description=guest.role,
         memory_kib=guest.memory_mib * 1024, maxmem_kib=guest.maxmem_mib * 1024, vcpus=guest.vcpus,
         shares=guest.cpu_weight,
-        # libxl takes a cap only through virDomainSetSchedulerParameters: the runtime reads it here.
-        xen_cap=guest.cpu_cap if xen else 0,
+        # A cap set at start (libxl's, through virDomainSetSchedulerParameters): the runtime reads it here.
+        xen_cap=guest.cpu_cap if kind.cap_at_start else 0,
         cap_period=CAP_PERIOD_MICROSECONDS,
-        cap_quota=0 if xen else guest.cpu_cap * CAP_PERIOD_MICROSECONDS // 100,
+        cap_quota=0 if kind.cap_at_start else guest.cpu_cap * CAP_PERIOD_MICROSECONDS // 100,
         bootloader=guest.bootloader, kernel=guest.kernel, initrd=guest.initrd, cmdline=guest.cmdline,
         on_poweroff=guest.on_poweroff, on_reboot=guest.on_reboot, on_crash=guest.on_crash,
         disks=guest.disks, config_disk=guest.config_disk, interfaces=guest.interfaces)
 
 
 def _os(guest: Guest) -> Os:
-    if guest.hypervisor != "xen":
-        return Os("hvm", "pc", None, guest.kernel is None, ("acpi", "apic"), serial=True)
-    if guest.type == "hvm":
-        # Without <pae/> libxl turns PAE off, and a 64-bit guest cannot enter long mode.
-        return Os("hvm", "xenfv", XEN_HVMLOADER, guest.kernel is None, ("acpi", "apic", "pae"), serial=True)
-    if guest.type == "pvh":
-        return Os("xenpvh", "xenpvh", None, False, (), serial=False)
-    return Os("linux", "xenpv", None, False, (), serial=False)
+    machine = hypervisor(guest.hypervisor).machines[guest.type]
+    return Os(machine.os_type, machine.machine, machine.loader, machine.firmware_boots and guest.kernel is None,
+              machine.features, machine.serial)
 
 
 # ---------------------------------------------------------------- what libvirt would refuse
@@ -126,7 +99,8 @@ def _problems(guest: Guest) -> Iterator[EmitError]:
     yield from _identity_problems(guest)
     yield from _boot_problems(guest)
     yield from _device_problems(guest)
-    if guest.hypervisor != "xen":
+    yield from _type_problems(guest)
+    if hypervisor(guest.hypervisor).driver.name == "qemu":
         yield from _qemu_problems(guest)
 
 
@@ -214,13 +188,19 @@ def _device_problems(guest: Guest) -> Iterator[EmitError]:
                             help="use at most 15 letters, digits, `_`, `.`, `:` or `-`")
 
 
-def _qemu_problems(guest: Guest) -> Iterator[EmitError]:
-    """KVM and QEMU run only full virtualisation, and their driver lacks some of Xen's lifecycle actions."""
-    if guest.type != "hvm":
+def _type_problems(guest: Guest) -> Iterator[EmitError]:
+    kind = hypervisor(guest.hypervisor)
+    if guest.type not in kind.machines:
+        types = " or ".join(_TYPE_WORDS[one] for one in kind.machines)
+        hosts = " or ".join(f"a {one.title} host" for one in running(guest.type))
         yield EmitError(guest.entity, ("vm", "type"),
                         f"node `{guest.name}` is a `{guest.type}` guest, but host `{guest.host}` runs "
-                        f"{guest.hypervisor}, which has only fully virtualised guests",
-                        help='set `vm.type = "hvm";`, or place the node on a Xen host')
+                        f"{guest.hypervisor}, which has only {types} guests",
+                        help=f'set `vm.type = "{next(iter(kind.machines))}";`, or place the node on {hosts}')
+
+
+def _qemu_problems(guest: Guest) -> Iterator[EmitError]:
+    """Some of Xen's lifecycle actions that libvirt's QEMU driver lacks, and the weights its cgroups take."""
     actions = {"on-poweroff": guest.on_poweroff, "on-reboot": guest.on_reboot, "on-crash": guest.on_crash}
     for event, action in actions.items():
         if action in _QEMU_UNSUPPORTED_ACTION[event]:
@@ -230,9 +210,10 @@ def _qemu_problems(guest: Guest) -> Iterator[EmitError]:
         yield EmitError(guest.entity, ("lifecycle", "on-reboot"),
                         f"libvirt's QEMU driver cannot restart node `{guest.name}` on power-off but destroy it "
                         "on reboot")
-    if guest.cpu_weight > CGROUP_WEIGHT_MAX:
+    weight_max = hypervisor(guest.hypervisor).weight_max
+    if weight_max is not None and guest.cpu_weight > weight_max:
         yield EmitError(guest.entity, ("vm", "cpu-weight"),
-                        f"`vm.cpu-weight` of node `{guest.name}` is {guest.cpu_weight}, above the {CGROUP_WEIGHT_MAX} "
+                        f"`vm.cpu-weight` of node `{guest.name}` is {guest.cpu_weight}, above the {weight_max} "
                         f"that {guest.hypervisor} hosts' cgroups accept", help="scale the site's weights down")
 
 

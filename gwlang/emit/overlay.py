@@ -44,6 +44,11 @@ KINDS = {"etc/hosts": "guest-hosts", "etc/resolv.conf": "guest-resolver", "etc/h
 PRIVATE_FOLDERS = ("etc/netplan/",)
 
 
+def overlay_folder(node: str) -> str:
+    """Where node `node`'s overlay is, in its site's folder: the guest's `/` (the config disk's root)."""
+    return f"nodes/{node}/overlay/"
+
+
 def is_private(path: str) -> bool:
     """Whether the overlay file at `path` (relative to the guest's root) is written 0600."""
     return path.startswith(PRIVATE_FOLDERS)
@@ -84,7 +89,7 @@ def overlays(model: SiteModel, guests: list[Guest]) -> list[Artifact]:
             problems.extend(EmitError(guest.entity, ("network",), f"a network file of node `{guest.name}` "
                                                                   f"cannot be written: {problem}").diagnostics)
             continue
-        artifacts.extend(Artifact(f"nodes/{guest.name}/overlay/{f.path}", f.text, f.kind, node=guest.name,
+        artifacts.extend(Artifact(f"{overlay_folder(guest.name)}{f.path}", f.text, f.kind, node=guest.name,
                                   private=is_private(f.path)) for f in files)
     if problems:
         raise GwError(problems)

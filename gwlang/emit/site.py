@@ -1,21 +1,27 @@
-"""A checked site to its bundle of artifacts: every emitter, composed in one visible place.
+"""A checked site to its bundle of artifacts: every emitter, declared in one table and run in one place.
 
-Emitters are a registry: per guest, per host, per site.  Each returns
-artifacts with paths relative to the site's folder; `emit_site` prefixes the
-site name, records the sources that contributed and finishes with the
-site's `manifest.json`, which lists every file with its sha256.
+`EMITTERS` says what each emitter is, which manifest kinds it produces and
+what it runs over: each guest (those its `when` accepts), each host, the
+whole site, or each guest again with that guest's files from the others (the
+cloud-init pair is written from the overlay).  Paths are relative to the
+site's folder; `emit_site` prefixes the site name, records the sources that
+contributed, finishes with the site's `manifest.json` (every file with its
+sha256) and hands on a `CompiledSite`, the bundle indexed for the runtime.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any, assert_never
 
+from gwlang.compiled import CompiledSite, index_artifacts
 from gwlang.diagnostics import Diagnostic, GwError, error
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.boot import boot_files
+from gwlang.emit.configdisk import cloud_init_files, config_disk, wants_cloud_init
 from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.guest import Guest, guest
 from gwlang.emit.lcfg import profiles
@@ -24,50 +30,64 @@ from gwlang.emit.overlay import overlays
 from gwlang.emit.packages import package_files
 from gwlang.emit.reconfigure import reconfigure_files
 from gwlang.emit.xen import xl_config
-from gwlang.model.graph import build_graph, to_dot
+from gwlang.hypervisors import hypervisor
+from gwlang.model.graph import BootOrder, boot_order, build_graph, to_dot
 from gwlang.model.model import EntityModel, SiteModel
 from gwlang.model.show import site_json
 
-GuestEmitter = Callable[[Guest], Iterable[Artifact]]
-HostEmitter = Callable[[SiteModel, EntityModel, list[Guest]], Iterable[Artifact]]
-SiteEmitter = Callable[[SiteModel, list[Guest]], Iterable[Artifact]]
+
+class Over(Enum):
+    """What an emitter runs over, and so the arguments it takes."""
+    GUEST = "each guest"                    # (guest)
+    HOST = "each host"                      # (model, host, the host's guests, boot order)
+    SITE = "the site"                       # (model, guests)
+    GUEST_FILES = "each guest's files"      # (guest, the guest's artifacts from the emitters above)
 
 
-def _xen(guest: Guest) -> Iterable[Artifact]:
-    if guest.hypervisor == "xen":
-        yield xl_config(guest)
+@dataclass(frozen=True, slots=True)
+class Emitter:
+    """One emitter: its name, the manifest kinds it produces, what it runs over and for which guests."""
+    name: str
+    produces: tuple[str, ...]
+    over: Over
+    emit: Callable[..., Iterable[Artifact]]
+    when: Callable[[Guest], bool] = lambda guest: True
 
 
-GUEST_EMITTERS: list[GuestEmitter] = [_xen]
-HOST_EMITTERS: list[HostEmitter] = []
-SITE_EMITTERS: list[SiteEmitter] = []
-HOST_EMITTERS.append(boot_files)
-SITE_EMITTERS.append(profiles)
-GUEST_EMITTERS.append(reconfigure_files)
-GUEST_EMITTERS.append(package_files)
-SITE_EMITTERS.append(overlays)
+def _native(config: str) -> Callable[[Guest], bool]:
+    """The guests whose hypervisor takes `config` as its own config file (`xl.cfg` on Xen)."""
+    return lambda guest: hypervisor(guest.hypervisor).native_config == config
 
 
-def register_guest(emitter: GuestEmitter) -> GuestEmitter:
-    GUEST_EMITTERS.append(emitter)
-    return emitter
+def _xl_configs(guest: Guest) -> list[Artifact]:
+    return [xl_config(guest)]
 
 
-def register_host(emitter: HostEmitter) -> HostEmitter:
-    HOST_EMITTERS.append(emitter)
-    return emitter
+def _site_files(model: SiteModel, guests: list[Guest]) -> list[Artifact]:
+    data = json.dumps(site_json(model), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return [Artifact("site.json", data, "site-json"),
+            Artifact("graph.dot", to_dot(build_graph(model)), "graph")]
 
 
-def register_site(emitter: SiteEmitter) -> SiteEmitter:
-    SITE_EMITTERS.append(emitter)
-    return emitter
+OVERLAY_KINDS = ("guest-network", "guest-hosts", "guest-resolver", "guest-hostname", "guest-file")
+
+EMITTERS: tuple[Emitter, ...] = (
+    # Run in this order; a guest's problems are reported in it too.
+    Emitter("xl.cfg", ("xen-config",), Over.GUEST, _xl_configs, when=_native("xl.cfg")),
+    Emitter("reconfigure", ("reconfigure-script",), Over.GUEST, reconfigure_files),
+    Emitter("packages", ("package-list",), Over.GUEST, package_files),
+    Emitter("libvirt", ("libvirt-domain",), Over.GUEST, libvirt_domains),
+    Emitter("boot", ("boot-order", "boot-script", "systemd-unit"), Over.HOST, boot_files),
+    Emitter("lcfg", ("lcfg-profile",), Over.SITE, profiles),
+    Emitter("overlay", OVERLAY_KINDS, Over.SITE, overlays),
+    Emitter("site", ("site-json", "graph"), Over.SITE, _site_files),
+    Emitter("cloud-init", ("cloud-init-meta-data", "cloud-init-user-data"), Over.GUEST_FILES, cloud_init_files,
+            when=wants_cloud_init),
+)
 
 
-register_guest(libvirt_domains)
-
-
-def emit_site(model: SiteModel) -> list[Artifact]:
-    """Every artifact of one site, paths under `<site>/`, the manifest last."""
+def emit_site(model: SiteModel) -> CompiledSite:
+    """Every artifact of one site, paths under `<site>/`, the manifest last, indexed for the runtime."""
     problems: list[Diagnostic] = []
     guests: list[Guest] = []
     for node in model.nodes.values():
@@ -75,21 +95,40 @@ def emit_site(model: SiteModel) -> list[Artifact]:
             guests.append(guest(model, node))
         except GwError as failure:
             problems.extend(failure.diagnostics)
+    try:
+        boot = boot_order(model)
+    except GwError as failure:      # a checked model has no cycle; a guard for models checked elsewhere
+        raise GwError([*problems, *failure.diagnostics]) from None
     artifacts: list[Artifact] = []
-    for emit_guest in GUEST_EMITTERS:
-        for one in guests:
-            _collect(emit_guest, (one,), artifacts, problems)
-    for emit_host in HOST_EMITTERS:
-        for host in model.hosts.values():
-            _collect(emit_host, (model, host, [g for g in guests if g.host == host.name]), artifacts, problems)
-    for emit_whole in [*SITE_EMITTERS, _site_files]:
-        _collect(emit_whole, (model, guests), artifacts, problems)
+    for emitter in EMITTERS:
+        for arguments in _runs(emitter, model, guests, boot, artifacts):
+            _collect(emitter.emit, arguments, artifacts, problems)
     if problems:
         raise GwError(problems)
+    disks = {one.name: disk for one in guests
+             if (disk := config_disk(one, [a for a in artifacts if a.node == one.name])) is not None}
     artifacts = [_with_sources(model, a) for a in artifacts]
     artifacts.sort(key=lambda a: a.path)
     artifacts.append(manifest(model, artifacts))
-    return [replace(a, path=f"{model.name}/{a.path}") for a in artifacts]
+    named = tuple(replace(a, path=f"{model.name}/{a.path}") for a in artifacts)
+    return CompiledSite(model, {one.name: one for one in guests}, boot, named, index_artifacts(model.name, named),
+                        disks)
+
+
+def _runs(emitter: Emitter, model: SiteModel, guests: list[Guest], boot: BootOrder,
+          artifacts: Sequence[Artifact]) -> list[tuple[Any, ...]]:
+    """The argument tuples `emitter` is called with, one call each."""
+    match emitter.over:
+        case Over.GUEST:
+            return [(one,) for one in guests if emitter.when(one)]
+        case Over.HOST:
+            return [(model, host, [g for g in guests if g.host == host.name], boot) for host in model.hosts.values()]
+        case Over.SITE:
+            return [(model, guests)]
+        case Over.GUEST_FILES:
+            return [(one, [a for a in artifacts if a.node == one.name]) for one in guests if emitter.when(one)]
+        case _:
+            assert_never(emitter.over)
 
 
 def _collect(produce: Callable[..., Iterable[Artifact]], arguments: tuple[Any, ...], artifacts: list[Artifact],
@@ -108,11 +147,6 @@ def _collect(produce: Callable[..., Iterable[Artifact]], arguments: tuple[Any, .
         problems.extend(error("E0601", str(problem), span, "in this declaration",
                               notes=[where] if where else []).diagnostics)
 
-
-def _site_files(model: SiteModel, guests: list[Guest]) -> list[Artifact]:
-    data = json.dumps(site_json(model), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    return [Artifact("site.json", data, "site-json"),
-            Artifact("graph.dot", to_dot(build_graph(model)), "graph")]
 
 
 def _with_sources(model: SiteModel, artifact: Artifact) -> Artifact:

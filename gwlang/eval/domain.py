@@ -126,6 +126,16 @@ class IPNetwork:
                 raise ValueError(f"`{text}` has host bits set; the network is `{loose}`") from None
             raise ValueError(f"`{text}` is not an IP network") from None
 
+    @staticmethod
+    def of(address: IPAddress, prefix: int | None) -> IPNetwork | None:
+        """The network an address and prefix length stand for (`10.0.0.12` and 24: `10.0.0.0/24`), if any."""
+        if prefix is None:
+            return None
+        try:
+            return IPNetwork(ipaddress.ip_interface(f"{address.canonical}/{prefix}").network)
+        except ValueError:
+            return None
+
     def host(self, index: int) -> IPAddress:
         """The `index`th address (negative counts back from the last one)."""
         count = self.network.num_addresses

@@ -129,18 +129,11 @@ def _interface_outside(node: EntityModel, name: str, interface: Mapping[str, Any
         return _outside(what, span, "its network", network, (set_here,), INTERFACE_ADDRESS_RULE,
                         f"give the interface an address in `{network.canonical}`, or correct its `network`")
     help = f"give the interface an address in `{network.canonical}`"
-    own = _network_of(address, interface.get("prefix"))
+    own = IPNetwork.of(address, interface.get("prefix"))
     if own is not None:
-        help += f", or, if it is on a network of its own, name it: `{'.'.join(INTERFACES)}.{name}.network = {own};`"
+        help += (f", or, if it is on a network of its own, name it: "
+                 f"`{'.'.join(INTERFACES)}.{name}.network = {own.canonical};`")
     return _outside(what, span, "the site's subnet", network, (), INTERFACE_ADDRESS_RULE, help)
-
-
-def _network_of(address: IPAddress, prefix: Any) -> str | None:
-    """The network an address and prefix length stand for (`10.0.0.12` and 24: `10.0.0.0/24`)."""
-    try:
-        return str(ipaddress.ip_interface(f"{address.canonical}/{prefix}").network)
-    except ValueError:
-        return None
 
 
 INTERFACE_ADDRESS_RULE = ("an interface's address must lie in the site's `network.subnet`, or in the interface's "

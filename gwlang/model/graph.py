@@ -7,13 +7,16 @@ is a `networkx.DiGraph` whose vertices are `("host", name)` and
 `("node", name)`; its edges go from a guest to its host (`placement`), to
 each guest it waits for (`after`) and to each guest whose values it read
 while being compiled (`reads`).  Only `after` edges order the start: a read
-is settled when compiling, so it asks nothing of the running site.
+is settled when compiling, so it asks nothing of the running site.  The
+`after` lists are read into one graph for every order (`boot_order`): the
+boot files and the runtime take their orders from the same `BootOrder`.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import networkx as nx
@@ -114,6 +117,27 @@ def _cycle(model: SiteModel, cycle: list[str]) -> Diagnostic:
         "remove one of these waits from an `after` list")
 
 
+@dataclass(frozen=True, slots=True)
+class BootOrder:
+    """The `after` lists of a site read once: the start order of each host and of the whole site,
+    and for each guest the guests of its own host it waits for (what the boot files state)."""
+    hosts: Mapping[str, tuple[str, ...]]
+    site: tuple[str, ...]
+    waits: Mapping[str, tuple[str, ...]]
+
+
+def boot_order(model: SiteModel) -> BootOrder:
+    """Every order the boot files and the runtime follow, from one graph of the `after` lists.
+
+    Raises `GwError` on a cycle.
+    """
+    waits = _checked_waits(model)
+    start = _start_key(model)
+    hosts = {host: tuple(_order(waits, _guests_of(model, host), start)) for host in model.hosts}
+    local = {name: needs for order in hosts.values() for name, needs in _local_waits(waits, list(order)).items()}
+    return BootOrder(hosts, tuple(_order(waits, list(model.nodes), start)), local)
+
+
 def start_order(model: SiteModel, host: str) -> list[str]:
     """The guests of `host` in the order to start them.
 
@@ -124,7 +148,7 @@ def start_order(model: SiteModel, host: str) -> list[str]:
     """
     if host not in model.hosts:
         raise KeyError(f"site `{model.name}` has no host `{host}`")
-    return _order(model, [name for name, node in model.nodes.items() if node.get("host") == host])
+    return list(boot_order(model).hosts[host])
 
 
 def stop_order(model: SiteModel, host: str) -> list[str]:
@@ -134,25 +158,48 @@ def stop_order(model: SiteModel, host: str) -> list[str]:
 
 def site_start_order(model: SiteModel) -> list[str]:
     """Every guest of the site, on any host, in the order to start them (same rules as `start_order`)."""
-    return _order(model, list(model.nodes))
+    return list(boot_order(model).site)
 
 
 def site_stop_order(model: SiteModel) -> list[str]:
     return site_start_order(model)[::-1]
 
 
-def _order(model: SiteModel, names: list[str]) -> list[str]:
-    waits = _waits(model)
+def _guests_of(model: SiteModel, host: str) -> list[str]:
+    return [name for name, node in model.nodes.items() if node.get("host") == host]
+
+
+def _checked_waits(model: SiteModel) -> nx.DiGraph[str]:
     problems = check_boot_cycles(model)
     if problems:
         raise GwError(problems)
+    return _waits(model)
+
+
+def _before(waits: nx.DiGraph[str], names: list[str]) -> nx.DiGraph[str]:
+    """An edge from each of `names` to every other of them that must be running before it."""
     chosen = set(names)
-    # An edge from each guest to every chosen guest that must be running before it.
     before: nx.DiGraph[str] = nx.DiGraph()
     before.add_nodes_from(names)
     for name in names:
         before.add_edges_from((waited, name) for waited in nx.descendants(waits, name) & chosen)
-    return list(nx.lexicographical_topological_sort(before, key=_start_key(model)))
+    return before
+
+
+def _order(waits: nx.DiGraph[str], names: list[str], key: Callable[[str], tuple[int, str]]) -> list[str]:
+    return list(nx.lexicographical_topological_sort(_before(waits, names), key=key))
+
+
+def _local_waits(waits: nx.DiGraph[str], order: list[str]) -> dict[str, tuple[str, ...]]:
+    """For each guest of `order` (one host's start order), the guests of that host it must wait for.
+
+    A guest waits for every guest of the host it reaches through `after`
+    lists (through guests of any host), less those reached through another
+    such guest: the transitive reduction, so each wait is stated once.
+    """
+    reduced = nx.transitive_reduction(_before(waits, order))
+    position = {name: index for index, name in enumerate(order)}
+    return {name: tuple(sorted(reduced.predecessors(name), key=position.__getitem__)) for name in order}
 
 
 def _start_key(model: SiteModel) -> Callable[[str], tuple[int, str]]:

@@ -343,7 +343,7 @@ class _HostRun:
     def _write_config_disk(self, connection: Host, action: WriteConfigDisk) -> None:
         node = self._node(action.node)
         disk = action.disk
-        image = build_image(disk, node.uuid, node.hostname)
+        image = build_image(disk, node.uuid)
         try:
             connection.write_volume(disk.folder, disk.name, image)
         except Unsupported as failure:

@@ -1,6 +1,9 @@
 """Building a node's config disk image locally: ext4 (`mkfs.ext4 -d`) or a cloud-init NoCloud ISO.
 
-The image is built in a temporary folder, without mounting anything, and
+It packs the files the compiled site lists for the disk (`ConfigDisk.image`)
+and decides nothing about their content: the overlay, the LCFG profile's
+place and cloud-init's `meta-data` and `user-data` are compiled files
+(`emit/configdisk.py`).  The image is built in a temporary folder, without mounting anything, and
 is deterministic: the same files give the same bytes on any machine (a
 fixed file system UUID and hash seed derived from the node's UUID, fixed
 timestamps, root-owned files), so an unchanged overlay is never rewritten
@@ -38,12 +41,12 @@ class BuildFailed(Exception):
     """The image could not be built; the message says why (mkfs.ext4's own words)."""
 
 
-def build_image(disk: ConfigDisk, node_uuid: str, hostname: str) -> bytes:
-    """The config disk's image as bytes."""
+def build_image(disk: ConfigDisk, node_uuid: str) -> bytes:
+    """The config disk's image as bytes; the node's UUID seeds an ext4 image's own identifiers."""
     if disk.format == "ext4":
-        return build_ext4(disk.files, node_uuid)
+        return build_ext4(disk.image, node_uuid)
     if disk.format == "nocloud":
-        return build_nocloud(disk.files, node_uuid, hostname)
+        return build_nocloud(disk.image)
     raise BuildFailed(f"unknown config disk format `{disk.format}`")
 
 
@@ -110,44 +113,23 @@ def _write_tree(root: Path, files: Sequence[OverlayFile]) -> int:
     return len(folders) - 1
 
 
-def build_nocloud(files: Sequence[OverlayFile], node_uuid: str, hostname: str) -> bytes:
-    """A NoCloud seed ISO: `meta-data` and a `#cloud-config` `user-data` writing every overlay file."""
+def build_nocloud(files: Sequence[OverlayFile]) -> bytes:
+    """A NoCloud seed ISO holding `files` (cloud-init's `meta-data` and `user-data`) at its root."""
     import pycdlib
-    meta = f"instance-id: {_yaml(node_uuid)}\nlocal-hostname: {_yaml(hostname)}\n".encode()
-    user = user_data(files).encode()
     with _PYCDLIB_CLOCK:
         saved = _freeze_pycdlib_clock()
         try:
             iso = pycdlib.PyCdlib()
             iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=NOCLOUD_LABEL)
-            for name, data in (("meta-data", meta), ("user-data", user)):
-                iso.add_fp(io.BytesIO(data), len(data), "/" + name.upper().replace("-", "_") + ".;1",
-                           rr_name=name, joliet_path="/" + name)
+            for file in files:
+                iso.add_fp(io.BytesIO(file.data), len(file.data), "/" + file.path.upper().replace("-", "_") + ".;1",
+                           rr_name=file.path, joliet_path="/" + file.path)
             out = io.BytesIO()
             iso.write_fp(out)
             iso.close()
         finally:
             _restore_pycdlib_clock(saved)
     return out.getvalue()
-
-
-def user_data(files: Sequence[OverlayFile]) -> str:
-    lines = ["#cloud-config", "write_files:"]
-    for file in files:
-        lines += [f"  - path: {_yaml('/' + file.path)}", f"    permissions: '{file.mode:#o}'",
-                  "    encoding: b64", f"    content: {_b64(file.data)}"]
-    return "\n".join(lines) + "\n"
-
-
-def _yaml(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are YAML)."""
-    import json
-    return json.dumps(text)
-
-
-def _b64(data: bytes) -> str:
-    import base64
-    return base64.b64encode(data).decode("ascii")
 
 
 # pycdlib stamps every record with time.time() in local time; during a build

@@ -1,26 +1,24 @@
-"""What a site should look like on its hosts, read from the compiled artifacts and the model.
+"""What a site should look like on its hosts, read from the `CompiledSite` and nothing else.
 
 For each host: its libvirt URI and storage folder; for each guest: its
 domain XML (as compiled, with its `<gw:hash>`), the volumes of its disks,
 the config disk's files and their hash, its autostart flag, its `after`
 list and start order.  Plain frozen data: the planner needs nothing else.
+Every fact here was decided when compiling (the guests, the start orders,
+the domain and its hash, what a config disk carries); this module only
+puts them into the shapes the planner reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import posixpath
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from gwlang.emit.artifact import Artifact
-from gwlang.emit.guest import Guest, guest
-from gwlang.emit.lcfg import profile_path
-from gwlang.model.graph import start_order
-from gwlang.model.model import SiteModel
-
-DEFAULT_URIS = {"xen": "xen:///system", "kvm": "qemu:///system", "qemu": "qemu:///system"}
-"""A host without `uri` is the local one, reached through the driver of its hypervisor."""
+from gwlang.compiled import CompiledSite
+from gwlang.emit.configdisk import DiskFile
+from gwlang.hypervisors import hypervisor
 
 CONFIG_DISK_BUILDER = "gwc-config-disk/1"
 """Part of every config disk's hash: bumped when the image builder changes what it writes."""
@@ -56,6 +54,7 @@ class ConfigDisk:
     name: str
     files: tuple[OverlayFile, ...]
     hash: str
+    image: tuple[OverlayFile, ...]          # what the image holds at its root: `files` on ext4, cloud-init's pair
 
     @property
     def path(self) -> str:
@@ -111,61 +110,55 @@ class SiteTarget:
         return {node.name: node for host in self.hosts for node in host.nodes}
 
 
-def site_target(model: SiteModel, artifacts: Sequence[Artifact], connect: str | None = None,
-                hosts: Sequence[str] = ()) -> SiteTarget:
+def site_target(compiled: CompiledSite, connect: str | None = None, hosts: Sequence[str] = ()) -> SiteTarget:
     """The site as it should be; `connect` replaces every host's URI, `hosts` keeps only those hosts."""
-    # Artifacts are named as in the output folder, under the site's own folder.
-    prefix = f"{model.name}/"
-    artifacts = [replace(a, path=a.path[len(prefix):]) for a in artifacts if a.path.startswith(prefix)]
-    by_path = {artifact.path: artifact for artifact in artifacts}
+    model = compiled.model
     targets = []
     outside = []
     for name, host in sorted(model.hosts.items()):
-        hypervisor: str = host.get("hypervisor")
-        uri = connect or host.get("uri") or DEFAULT_URIS[hypervisor]
+        kind: str = host.get("hypervisor")
+        # A host without `uri` is the local one, reached through the driver of its hypervisor.
+        uri = connect or host.get("uri") or hypervisor(kind).default_uri
+        order = compiled.boot.hosts[name]
         if hosts and name not in hosts:
-            outside += [OutsideNode(node, name, uri) for node in sorted(model.nodes)
-                        if model.nodes[node].get("host") == name]
+            outside += [OutsideNode(node, name, uri) for node in sorted(order)]
             continue
-        guests = [guest(model, model.nodes[node]) for node in start_order(model, name)]
-        nodes = tuple(_node(g, by_path, artifacts) for g in guests)
-        targets.append(HostTarget(name, uri, hypervisor, host.get("storage"), nodes))
+        nodes = tuple(_node(compiled, node) for node in order)
+        targets.append(HostTarget(name, uri, kind, host.get("storage"), nodes))
     return SiteTarget(model.name, tuple(targets), tuple(outside))
 
 
-def _node(g: Guest, by_path: Mapping[str, Artifact], artifacts: Sequence[Artifact]) -> NodeTarget:
-    domain = by_path[f"hosts/{g.host}/libvirt/{g.name}.xml"]
+def _node(compiled: CompiledSite, name: str) -> NodeTarget:
+    g = compiled.guests[name]
+    domain = compiled.artifact("libvirt-domain", name)
     volumes = tuple(Volume(posixpath.dirname(disk.path), posixpath.basename(disk.path), disk.size.bytes,
                            disk.format, disk.image) for disk in g.disks)
-    return NodeTarget(name=g.name, host=g.host, uuid=g.uuid, xml=domain.text, hash=_domain_hash(domain.text),
-                      autostart=g.autostart, after=g.after, xen_cap=g.cpu_cap if g.hypervisor == "xen" else 0,
-                      volumes=volumes, config_disk=_config_disk(g, by_path, artifacts),
-                      hostname=g.hostname, fqdn=g.fqdn)
+    return NodeTarget(name=g.name, host=g.host, uuid=g.uuid, xml=domain.text, hash=domain.hash,
+                      autostart=g.autostart, after=g.after,
+                      xen_cap=g.cpu_cap if hypervisor(g.hypervisor).cap_at_start else 0,
+                      volumes=volumes, config_disk=_config_disk(compiled, name), hostname=g.hostname, fqdn=g.fqdn)
 
 
-def _domain_hash(xml: str) -> str:
-    start = xml.index("<gw:hash>") + len("<gw:hash>")
-    return xml[start:xml.index("</gw:hash>", start)]
-
-
-def _config_disk(g: Guest, by_path: Mapping[str, Artifact], artifacts: Sequence[Artifact]) -> ConfigDisk | None:
-    if g.config_disk is None:
+def _config_disk(compiled: CompiledSite, name: str) -> ConfigDisk | None:
+    contents = compiled.config_disks.get(name)
+    if contents is None:
         return None
-    prefix = f"nodes/{g.name}/overlay/"
-    files = [OverlayFile(a.path[len(prefix):], a.mode, a.data)
-             for a in artifacts if a.path.startswith(prefix)]
-    if g.config_disk.format == "ext4":
-        profile = by_path.get(f"nodes/{g.name}/profile.xml")
-        if profile is not None:
-            files.append(OverlayFile(profile_path(g), 0o644, profile.data))
-    ordered = tuple(sorted(files, key=lambda f: f.path))
-    path = g.config_disk.path
-    return ConfigDisk(g.config_disk.format, posixpath.dirname(path), posixpath.basename(path), ordered,
-                      overlay_hash(g.config_disk.format, g.uuid, g.hostname, ordered))
+    g = compiled.guests[name]
+    files = _files(contents.files)
+    return ConfigDisk(contents.format, posixpath.dirname(contents.path), posixpath.basename(contents.path), files,
+                      overlay_hash(contents.format, g.uuid, g.hostname, files), _files(contents.image))
+
+
+def _files(files: Sequence[DiskFile]) -> tuple[OverlayFile, ...]:
+    return tuple(OverlayFile(file.path, file.mode, file.data) for file in files)
 
 
 def overlay_hash(format: str, uuid: str, hostname: str, files: Sequence[OverlayFile]) -> str:
-    """The sha256 of everything a config disk image is built from: equal hashes, identical images."""
+    """The sha256 of everything a config disk image is built from: equal hashes, identical images.
+
+    On NoCloud, `files` are the overlay that the cloud-init pair is written
+    from (with `uuid` and `hostname`), so the pair need not be hashed again.
+    """
     digest = hashlib.sha256(f"{CONFIG_DISK_BUILDER}\0{format}\0{uuid}\0{hostname}\0".encode())
     for file in files:
         digest.update(f"{file.path}\0{file.mode:o}\0{len(file.data)}\0".encode())
