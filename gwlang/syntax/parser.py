@@ -14,31 +14,17 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import cast
 
-from lark.exceptions import LarkError
-
+from gwlang.codes import CODES
 from gwlang.diagnostics import Diagnostic, GwError, Source
 from gwlang.syntax import ast
 from gwlang.syntax.driver import Outcome, Pass, Runaway
 from gwlang.syntax.lower import Lowerer
 from gwlang.syntax.tables import Grammar
 
-# Every code the syntax stage reports, with its one-line title (the
-# explanations live in gwlang/codes.py and docs/diagnostics.md).
-SYNTAX_CODES = {
-    "E0101": "unexpected token",
-    "E0102": "missing `;`",
-    "E0103": "comma in a list",
-    "E0104": "`=` where a function needs `:`",
-    "E0105": "unclosed string",
-    "E0106": "unclosed or mismatched bracket",
-    "E0107": "unexpected character",
-    "E0108": "unexpected end of file",
-    "E0109": "invalid literal",
-    "E0112": "backwards node family range",
-    "E0113": "duplicate function argument",
-}
+# Every code the syntax stage reports, with its one-line title: the syntax rows of
+# gwlang/codes.py (where the explanations live), not a copy of them.
+SYNTAX_CODES = {code: entry.title for code, entry in CODES.items() if entry.stage == "syntax"}
 
 # Each pass may close one more runaway string; a file rarely has more.
 _MAX_PASSES = 4
@@ -66,11 +52,8 @@ class _Parser:
         # Most files are valid: Lark's own loop reads them fastest.  Only a
         # file with a syntax error pays for the driver's checkpoints.
         self.lowerer.reset(source)
-        try:
-            module: ast.Module = cast(ast.Module, self.grammar.lark.parse(source.text))
-        except LarkError:
-            pass
-        else:
+        module = self.grammar.parse_valid(source.text)
+        if module is not None:
             return Outcome(module, list(self.lowerer.diagnostics))
         fixes: tuple[Runaway, ...] = ()
         best = Pass(self.grammar, self.lowerer, source).run()

@@ -4,7 +4,10 @@ Lark compiles `grammar.lark` once per process (its tables cached on disk);
 this module holds what the parser driver needs from it and nothing else
 reaches into Lark's internals: the parse table, the contextual lexer of each
 state, a context-free fallback lexer for naming a token that is wrong where
-it stands, and how each terminal is named in a message.
+it stands, how each terminal is named in a message, and `Automaton`, a run
+of the LALR parser whose stacks the driver copies and restores.  Lark's
+`Token` is the token type of the whole syntax stage; its parser state, its
+exceptions and its trees stay in here.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from copy import copy
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
 from lark.lexer import BasicLexer, LexerState, LineCounter
 from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
@@ -60,11 +63,19 @@ class Grammar:
                                               if t.pattern.type == "str"}
         self.terminal_of_text = {value: name for name, value in self.terminal_text.items()}
 
+    def parse_valid(self, text: str) -> Any:
+        """The lowered module of a file without syntax errors, read by Lark's own loop (the fastest); else None."""
+        try:
+            return self.lark.parse(text)
+        except LarkError:
+            return None
+
     # -- parser states -----------------------------------------------------------
 
-    def parser(self, states: list[int], values: list[Any], quiet: bool) -> Any:
-        """A Lark parser state over (copies of) the given stacks."""
-        return ParserState(self.quiet_conf if quiet else self.conf, _NO_LEXER, list(states), list(values))
+    def parser(self, states: list[int], values: list[Any], quiet: bool) -> Automaton:
+        """A run of the automaton over (copies of) the given stacks; `quiet` builds no AST."""
+        return Automaton(ParserState(self.quiet_conf if quiet else self.conf, _NO_LEXER, list(states),
+                                     list(values)))
 
     @property
     def start_state(self) -> int:
@@ -80,11 +91,11 @@ class Grammar:
         return accepted
 
     def can_feed(self, states: list[int], tokens: list[Token]) -> bool:
-        trial = ParserState(self.quiet_conf, _NO_LEXER, list(states), [None] * (len(states) - 1))
+        trial = Automaton(ParserState(self.quiet_conf, _NO_LEXER, list(states), [None] * (len(states) - 1)))
         try:
             for token in tokens:
-                trial.feed_token(token, token.type == END)
-        except UnexpectedToken:
+                trial.feed(token)
+        except Rejected:
             return False
         return True
 
@@ -140,6 +151,94 @@ class Grammar:
     def describe(self, terminal: str) -> str:
         """A terminal as a message names it: its text, or in words."""
         return describe(self.key(terminal))
+
+
+class Rejected(Exception):
+    """The token cannot come where the automaton stands."""
+
+
+class Automaton:
+    """One run of the LALR automaton: its state and value stacks, fed one token at a time.
+
+    The value stack holds tokens, AST nodes, and Lark's trees of the items
+    of a repetition read so far (see `restored_values`).
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: ParserState[Any]) -> None:
+        self._state = state
+
+    @property
+    def states(self) -> list[int]:
+        stack: list[int] = self._state.state_stack
+        return stack
+
+    @property
+    def values(self) -> list[Any]:
+        stack: list[Any] = self._state.value_stack
+        return stack
+
+    @property
+    def position(self) -> int:
+        """The state on top: which lexer reads the next token."""
+        position: int = self._state.position
+        return position
+
+    def feed(self, token: Token) -> Any:
+        """Shift `token` (reducing first as the table says); the module at `$END`; `Rejected` if it cannot."""
+        try:
+            return self._state.feed_token(token, token.type == END)
+        except UnexpectedToken:
+            raise Rejected(token) from None
+
+    def restore(self, states: list[int], values: list[Any]) -> None:
+        """Put the stacks back as a checkpoint had them."""
+        self._state.state_stack[:] = states
+        self._state.value_stack[:] = values
+
+
+# ---------------------------------------------------------------- value stacks
+
+
+# Values that Python may share between places on the stack, so whose identity says nothing.
+_SHAREABLE = frozenset({str, tuple, int, bool, type(None)})
+
+
+def child_counts(values: list[Any], previous: list[Any], counts: tuple[int, ...]) -> tuple[int, ...]:
+    """How many children each tree on a value stack has now, for `restored_values`.
+
+    `previous` is the stack one token earlier and `counts` its counts: a
+    parser pops and pushes only at the top, so only the part above the
+    highest value still in its place is counted again.  (A value in its
+    place means nothing under it was popped: values only ever move down
+    the stack, into a reduction's result.)  A string or tuple proves
+    nothing: two equal ones may be one object (`""`, `()`).  Counting the whole stack at
+    every token made a file of 20,000 unclosed `[` take 19 s.
+    """
+    kept = min(len(values), len(previous), len(counts))
+    while kept and (values[kept - 1] is not previous[kept - 1] or type(values[kept - 1]) in _SHAREABLE):
+        kept -= 1
+    kept = max(kept - 1, 0)       # the value in its place may be a tree that grew
+    return counts[:kept] + tuple(len(value.children) if isinstance(value, Tree) else -1
+                                 for value in values[kept:])
+
+
+def restored_values(values: list[Any], counts: tuple[int, ...], depth: int) -> list[Any]:
+    """The first `depth` values of a checkpoint's stack as they were when it was taken.
+
+    Lark reduces a `+` or `*` repetition by appending to the list of the
+    tree it reduced before (its left-recursion shortcut), so a tree kept in
+    a checkpoint may have grown since; its first children are unchanged.
+    """
+    return [Tree(value.data, value.children[:size], value.meta)
+            if isinstance(value, Tree) and len(value.children) != size else value
+            for value, size in zip(values[:depth], counts, strict=False)]
+
+
+def repetition_items(value: Any) -> list[Any]:
+    """The items read so far when `value` is Lark's tree of a repetition (`item+`); else `value` alone."""
+    return list(value.children) if isinstance(value, Tree) else [value]
 
 
 def synthetic(terminal: str, text: str, at: int, source: Source) -> Token:
