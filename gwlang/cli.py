@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from gwlang import __version__
-from gwlang.commands.errors import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, handle, report
+from gwlang.commands.errors import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, handle, handles, report
 
 __all__ = ["COMMANDS", "EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser",
            "main", "report"]
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return run_command(arguments)
-    except SystemExit:
-        raise                       # --help and --version end here, as argparse means them to
-    except BaseException as raised:  # every outcome, Ctrl-C and OutOfMemory included
+    except BaseException as raised:     # every outcome, Ctrl-C and OutOfMemory included
+        if not handles(raised):
+            raise                           # --help and --version end here, as argparse means them to
         return handle(raised, arguments)

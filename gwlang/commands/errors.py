@@ -105,6 +105,17 @@ class InternalFault(CommandError):
               "with the command and its input (rerun with --debug for the traceback).", file=sys.stderr)
 
 
+def handles(raised: BaseException) -> bool:
+    """Whether `handle` reports `raised`: every `Exception`, Ctrl-C and `OutOfMemory`, but not what ends the
+    process on purpose (`SystemExit`, `GeneratorExit`, a test's simulated kill)."""
+    if isinstance(raised, Exception | KeyboardInterrupt):
+        return True
+    if isinstance(raised, SystemExit):
+        return False
+    from gwlang.eval.limits import OutOfMemory
+    return isinstance(raised, OutOfMemory)
+
+
 def as_command_error(raised: BaseException) -> CommandError:
     """The `CommandError` an exception stands for; the lower layers' own exceptions are translated here."""
     from gwlang.eval.limits import OutOfMemory

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from gwlang.codes import CODES
 from gwlang.diagnostics import Diagnostic, GwError, Source
 from gwlang.syntax import ast
-from gwlang.syntax.driver import Outcome, Pass, Runaway
 from gwlang.syntax.lower import Lowerer
 from gwlang.syntax.tables import Grammar
+
+if TYPE_CHECKING:
+    from gwlang.syntax.driver import Runaway
 
 # Every code the syntax stage reports, with its one-line title: the syntax rows of
 # gwlang/codes.py (where the explanations live), not a copy of them.
@@ -40,21 +43,23 @@ class _Parser:
 
     def parse(self, source: Source) -> ast.Module:
         with self.lock:
-            outcome = self._passes(source)
-        diagnostics = sorted(outcome.diagnostics, key=lambda d: d.sort_key())
+            module, found = self._passes(source)
+        diagnostics = sorted(found, key=lambda d: d.sort_key())
         if diagnostics:
             raise GwError(diagnostics)
-        if outcome.module is None:  # never without a diagnostic; kept as a guard
+        if module is None:  # never without a diagnostic; kept as a guard
             raise GwError(Diagnostic("E0108", "unexpected end of file", None))
-        return outcome.module
+        return module
 
-    def _passes(self, source: Source) -> Outcome:
+    def _passes(self, source: Source) -> tuple[ast.Module | None, list[Diagnostic]]:
         # Most files are valid: Lark's own loop reads them fastest.  Only a
         # file with a syntax error pays for the driver's checkpoints.
         self.lowerer.reset(source)
-        module = self.grammar.parse_valid(source.text)
+        module: ast.Module | None = self.grammar.parse_valid(source.text)
         if module is not None:
-            return Outcome(module, list(self.lowerer.diagnostics))
+            return module, list(self.lowerer.diagnostics)
+        # The recovering driver is imported only for a file with a mistake.
+        from gwlang.syntax.driver import Pass
         fixes: tuple[Runaway, ...] = ()
         best = Pass(self.grammar, self.lowerer, source).run()
         while best.runaway is not None and len(fixes) < _MAX_PASSES:
@@ -63,7 +68,7 @@ class _Parser:
             if candidate.weight() >= best.weight():
                 break
             best = candidate
-        return best
+        return best.module, best.diagnostics
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Callable, Collection
 from copy import copy
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -28,7 +29,6 @@ from lark.utils import TextSlice
 
 from gwlang.diagnostics import Source
 from gwlang.syntax.lower import Lowerer
-from gwlang.syntax.messages import describe, expected_phrase
 
 # The bodies of strings: the fallback lexer leaves them out, or any stray
 # character would lex as "string text".
@@ -49,19 +49,48 @@ class Grammar:
         text = resources.files("gwlang.syntax").joinpath("grammar.lark").read_text()
         self.lark = Lark(text, parser="lalr", lexer="contextual", keep_all_tokens=True,
                          maybe_placeholders=False, transformer=lowerer, cache=_cache_file(text))
-        interactive = self.lark.parse_interactive("")
-        self.conf: Any = interactive.parser_state.parse_conf
-        # Trial parses run without the lowering callbacks: they must have no
-        # side effects, and their values are thrown away.
-        self.quiet_conf: Any = copy(self.conf)
-        self.quiet_conf.callbacks = {}
-        self.table: dict[int, dict[str, Any]] = self.conf.states
-        contextual: Any = interactive.lexer_thread.lexer
-        self.state_lexers: dict[int, Any] = contextual.lexers
-        self.fallback = _fallback_lexer(self.lark.lexer_conf)
-        self.terminal_text: dict[str, str] = {t.name: t.pattern.value for t in self.lark.terminals
-                                              if t.pattern.type == "str"}
-        self.terminal_of_text = {value: name for name, value in self.terminal_text.items()}
+
+    # What only the recovering driver needs is built on its first use: a valid
+    # file is read by Lark's own loop, and `gwc eval` of one starts sooner.
+
+    @cached_property
+    def conf(self) -> Any:
+        return self._interactive.parser_state.parse_conf
+
+    @cached_property
+    def quiet_conf(self) -> Any:
+        """Trial parses run without the lowering callbacks: they must have no side effects, and their
+        values are thrown away."""
+        quiet = copy(self.conf)
+        quiet.callbacks = {}
+        return quiet
+
+    @cached_property
+    def table(self) -> dict[int, dict[str, Any]]:
+        states: dict[int, dict[str, Any]] = self.conf.states
+        return states
+
+    @cached_property
+    def state_lexers(self) -> dict[int, Any]:
+        contextual: Any = self._interactive.lexer_thread.lexer
+        lexers: dict[int, Any] = contextual.lexers
+        return lexers
+
+    @cached_property
+    def fallback(self) -> Any:
+        return _fallback_lexer(self.lark.lexer_conf)
+
+    @cached_property
+    def terminal_text(self) -> dict[str, str]:
+        return {t.name: t.pattern.value for t in self.lark.terminals if t.pattern.type == "str"}
+
+    @cached_property
+    def terminal_of_text(self) -> dict[str, str]:
+        return {value: name for name, value in self.terminal_text.items()}
+
+    @cached_property
+    def _interactive(self) -> Any:
+        return self.lark.parse_interactive("")
 
     def parse_valid(self, text: str) -> Any:
         """The lowered module of a file without syntax errors, read by Lark's own loop (the fastest); else None."""
@@ -146,10 +175,12 @@ class Grammar:
 
     def expected(self, states: list[int]) -> str:
         """What a parser with this state stack could read next, in words."""
+        from gwlang.syntax.messages import expected_phrase  # wording only when there is an error
         return expected_phrase({self.key(terminal) for terminal in self.accepts(states)})
 
     def describe(self, terminal: str) -> str:
         """A terminal as a message names it: its text, or in words."""
+        from gwlang.syntax.messages import describe
         return describe(self.key(terminal))
 
 
