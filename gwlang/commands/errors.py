@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
@@ -99,6 +98,7 @@ class InternalFault(CommandError):
 
     def report(self, arguments: argparse.Namespace | None) -> None:
         if arguments is not None and getattr(arguments, "debug", False):
+            import traceback
             traceback.print_exception(self.fault)
         print(f"gwc: internal error: {self}\n"
               f"This is a bug in gwc, not in your sources. Please report it at {BUG_REPORT} "
