@@ -97,3 +97,19 @@ def test_the_cycle_check_sees_lazy_imports() -> None:
     graph = import_graph(everywhere=True)
     assert graph.has_edge("gwlang.commands.evaluate", "gwlang.session")   # imported inside `command_eval`
     assert not graph.has_edge("gwlang.commands.sites", "gwlang.cli")
+
+
+# ---------------------------------------------------------------- the table of commands
+
+
+def test_every_listed_command_registers_itself_with_the_listed_help() -> None:
+    """`gwc --help` shows `COMMANDS`' help without importing the commands: it must be what they register."""
+    import argparse
+
+    from gwlang import cli
+    parser = cli.build_parser(complete=True)
+    [commands] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    registered = {action.dest: action.help for action in commands._choices_actions}
+    assert registered == {command.name: command.help for command in cli.COMMANDS}
+    for command in cli.COMMANDS:     # a real parser, not the stub: it has the common options
+        assert "--error-format" in commands.choices[command.name].format_help()
