@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 from itertools import chain
-from typing import Any
 
 from lark import Token
 
@@ -26,7 +25,7 @@ from gwlang.syntax.tables import (
     QUOTE,
     Grammar,
     Rejected,
-    child_counts,
+    Snapshot,
     lexer_state_at,
     restored_values,
     synthetic,
@@ -104,9 +103,8 @@ class Pass:
         self.closes = {f.opener: f.interpolation for f in fixes if f.interpolation is not None}
         self.parser = grammar.parser([grammar.start_state], [], quiet=False)
         self.lexer_state = lexer_state_at(0, source)
-        # The value stack at the last checkpoint and its trees' sizes: only what changed is counted again.
-        self.last_values: list[Any] = []
-        self.last_sizes: tuple[int, ...] = ()
+        # The stacks at the last checkpoint: the next one keeps only what changed since.
+        self.last: Snapshot | None = None
         self.history: deque[Checkpoint] = deque(maxlen=HISTORY)
         self.diagnostics: list[Diagnostic] = [_runaway_diagnostic(source, f) for f in fixes]
         self.previous_end = 0
@@ -159,10 +157,8 @@ class Pass:
         if token.type == QUOTE and start in self.closes:
             self._close_interpolation(token)
         line_start = self.previous_end == 0 or self.source.text.find("\n", self.previous_end, start) >= 0
-        values = list(self.parser.values)
-        sizes = child_counts(values, self.last_values, self.last_sizes)
-        self.last_values, self.last_sizes = values, sizes
-        return Checkpoint(list(self.parser.states), values, sizes, lowered, self.previous_end, token, line_start)
+        self.last = Snapshot(self.parser, self.last)
+        return Checkpoint(self.last, lowered, self.previous_end, token, line_start)
 
     def _close_interpolation(self, quote: Token) -> None:
         """The fix for a runaway string opened inside a `${`: a `}` before its quote."""
@@ -242,7 +238,7 @@ class Pass:
             self._report(diagnostic)
         at = repair.at
         self.parser.restore(at.states[:repair.depth], restored_values(at.values, at.sizes, repair.depth - 1))
-        self.last_values, self.last_sizes = [], ()    # restored trees are new objects: count them all
+        self.last = None        # restored trees are new objects: the next snapshot takes the whole stacks
         del self.lowerer.diagnostics[at.lowered[0]:]
         del self.lowerer.imports[at.lowered[1]:]
         self.lexer_state = lexer_state_at(repair.resume, self.source)

@@ -236,23 +236,85 @@ class Automaton:
 _SHAREABLE = frozenset({str, tuple, int, bool, type(None)})
 
 
-def child_counts(values: list[Any], previous: list[Any], counts: tuple[int, ...]) -> tuple[int, ...]:
-    """How many children each tree on a value stack has now, for `restored_values`.
+# A snapshot built on this many earlier ones is put together at once: reading one costs at most this many steps.
+_CHAIN = 32
+_Stacks = tuple[list[int], list[Any], tuple[int, ...]]
 
-    `previous` is the stack one token earlier and `counts` its counts: a
-    parser pops and pushes only at the top, so only the part above the
-    highest value still in its place is counted again.  (A value in its
-    place means nothing under it was popped: values only ever move down
-    the stack, into a reduction's result.)  A string or tuple proves
-    nothing: two equal ones may be one object (`""`, `()`).  Counting the whole stack at
-    every token made a file of 20,000 unclosed `[` take 19 s.
+
+class Snapshot:
+    """The automaton's stacks as they were before one token, sharing their bottom with the snapshot before.
+
+    A parser pops and pushes only at the top, so a snapshot keeps only what
+    lies above the highest value still in its place since the last one: a
+    value in its place means nothing under it was popped (values only ever
+    move down the stack, into a reduction's result).  A string or tuple
+    proves nothing: two equal ones may be one object (`""`, `()`).  Copying
+    whole stacks, and counting the children of every tree on them, at every
+    token made a file of 20,000 unclosed `[` take 19 s.  The stacks are put
+    together when recovery reads them (`stacks`), which is rare.
     """
-    kept = min(len(values), len(previous), len(counts))
-    while kept and (values[kept - 1] is not previous[kept - 1] or type(values[kept - 1]) in _SHAREABLE):
-        kept -= 1
-    kept = max(kept - 1, 0)       # the value in its place may be a tree that grew
-    return counts[:kept] + tuple(len(value.children) if isinstance(value, Tree) else -1
-                                 for value in values[kept:])
+
+    __slots__ = ("_below", "_chain", "_kept", "_sizes", "_states", "_values", "_whole")
+    _below: Snapshot | None
+    _chain: int           # how many snapshots below this one are not put together
+    _kept: int            # how many values at the bottom are those of `_below`
+    _sizes: list[int]
+    _states: list[int]
+    _values: list[Any]
+    _whole: _Stacks | None
+
+    def __init__(self, automaton: Automaton, below: Snapshot | None) -> None:
+        values = automaton.values
+        kept = 0
+        if below is not None:
+            kept = min(len(values), below.depth)
+            while kept and (values[kept - 1] is not below.value(kept - 1) or type(values[kept - 1]) in _SHAREABLE):
+                kept -= 1
+            kept = max(kept - 1, 0)       # the value in its place may be a tree that grew
+        self._below = below if kept else None
+        self._kept = kept
+        self._values = values[kept:]
+        self._states = automaton.states[kept + 1:] if kept else list(automaton.states)
+        self._sizes = [len(value.children) if isinstance(value, Tree) else -1 for value in self._values]
+        self._chain = below._chain + 1 if below is not None and kept else 0
+        self._whole = None
+        if self._chain >= _CHAIN:
+            self.stacks()
+
+    @property
+    def depth(self) -> int:
+        """How many values the stack held."""
+        return self._kept + len(self._values)
+
+    def value(self, index: int) -> Any:
+        snapshot = self
+        while snapshot._whole is None and index < snapshot._kept and snapshot._below is not None:
+            snapshot = snapshot._below
+        if snapshot._whole is not None:
+            return snapshot._whole[1][index]
+        return snapshot._values[index - snapshot._kept]
+
+    def stacks(self) -> _Stacks:
+        """The state stack, the value stack, and each value's child count (see `restored_values`)."""
+        whole = self._whole
+        if whole is None:
+            chain: list[Snapshot] = []
+            base: Snapshot = self
+            while base._whole is None and base._below is not None:
+                chain.append(base)
+                base = base._below
+            if base._whole is not None:
+                states, values, sizes = list(base._whole[0]), list(base._whole[1]), list(base._whole[2])
+            else:
+                states, values, sizes = list(base._states), list(base._values), list(base._sizes)
+            for snapshot in reversed(chain):
+                del states[snapshot._kept + 1:], values[snapshot._kept:], sizes[snapshot._kept:]
+                states += snapshot._states
+                values += snapshot._values
+                sizes += snapshot._sizes
+            whole = self._whole = (states, values, tuple(sizes))
+            self._below, self._chain = None, 0
+        return whole
 
 
 def restored_values(values: list[Any], counts: tuple[int, ...], depth: int) -> list[Any]:

@@ -15,7 +15,7 @@ from lark import Token
 
 from gwlang.diagnostics import Diagnostic, Source
 from gwlang.syntax import ast
-from gwlang.syntax.tables import END, Grammar, Rejected, lexer_state_at, repetition_items
+from gwlang.syntax.tables import END, Grammar, Rejected, Snapshot, lexer_state_at, repetition_items
 
 # A repair must let the parser read this many tokens from the error on.
 LOOKAHEAD = 5
@@ -33,13 +33,24 @@ DECLARATION_WORDS = frozenset({"import", "let", "schema", "profile", "site", "ho
 @dataclass(slots=True)
 class Checkpoint:
     """The parser and lexer just before one token: a place a repair can start from."""
-    states: list[int]
-    values: list[Any]
-    sizes: tuple[int, ...]  # each value's child count then (see `restored_values`)
+    stacks: Snapshot       # the parser's stacks then, put together when read
     lowered: tuple[int, int]
     previous_end: int      # where the previous token ends, and the lexer stands
     token: Token           # the token read from here
     line_start: bool       # whether `token` is the first on its line
+
+    @property
+    def states(self) -> list[int]:
+        return self.stacks.stacks()[0]
+
+    @property
+    def values(self) -> list[Any]:
+        return self.stacks.stacks()[1]
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Each value's child count then (see `restored_values`)."""
+        return self.stacks.stacks()[2]
 
 
 @dataclass(frozen=True, slots=True)
