@@ -1,26 +1,53 @@
-"""The `gwc` command line: parse arguments, run one subcommand, map outcomes to exit codes.
+"""The `gwc` command line: the table of commands, argument parsing, one handler for every outcome.
 
-Exit codes: 0 success, 1 the sources have errors (diagnostics printed),
-2 the command line is wrong, 70 an internal fault (a one-line message; the
-traceback only with `--debug`).
+Each command lives in its own module under `gwlang/commands/`, imported only
+when that command runs (or asks for its `--help`): `gwc --version` and
+`gwc --help` import no command at all, and no command pays for another's
+libraries (networkx, jinja2, libvirt).  Adding a command is one line in
+`COMMANDS`.  How a command stops and with which exit code is decided in
+`commands/errors.py`: 0 success, 1 the sources have errors (diagnostics
+printed), 2 the command line is wrong, 70 an internal fault (a one-line
+message; the traceback only with `--debug`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 import sys
-import traceback
 from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from gwlang import __version__
-from gwlang.diagnostics import Diagnostic, render_all
-from gwlang.eval.evaluator import run_deep
-from gwlang.eval.limits import OutOfMemory
-from gwlang.paths import BadPath, checked
+from gwlang.commands.errors import EXIT_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, handle, handles, report
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
-BUG_REPORT = "https://github.com/gwlang/gwlang/issues"
+__all__ = ["COMMANDS", "EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser",
+           "main", "report"]
+
+
+class Command(NamedTuple):
+    """One `gwc` subcommand: its name, `module[:function]` registering its parser, and its one-line help."""
+
+    name: str
+    module: str
+    help: str
+
+
+# In the order `gwc --help` lists them.  The function (default `register`) is called with the
+# subcommands action and the parser of the common options; it may register several commands.
+COMMANDS = [
+    Command("eval", "gwlang.commands.evaluate", "evaluate a module and print its value"),
+    Command("show", "gwlang.commands.inspect", "print the fully evaluated site or one node"),
+    Command("explain", "gwlang.commands.inspect", "show every definition behind a value"),
+    Command("graph", "gwlang.commands.inspect", "draw the site's dependency graph"),
+    Command("check", "gwlang.commands.inspect:register_check", "find every error `gwc compile` would report"),
+    Command("compile", "gwlang.commands.compile", "write every artifact of the sites"),
+    Command("plan", "gwlang.commands.runtime", "show what apply would change on the site's hosts"),
+    Command("apply", "gwlang.commands.runtime", "make the site's hosts match the sources"),
+    Command("status", "gwlang.commands.runtime", "each node's host, live state and drift"),
+    Command("destroy", "gwlang.commands.runtime", "stop and undefine the site's domains"),
+    Command("console", "gwlang.commands.runtime", "a node's serial console"),
+]
 
 MAIN_EPILOG = """\
 examples:
@@ -37,30 +64,63 @@ examples:
 Run `gwc COMMAND --help` for a command's options.
 """
 
-# Every example of every epilog is run by tests/test_cli.py, from the repository's root.
-EVAL_EPILOG = """\
-examples:
-  gwc eval docs/examples/gateway.gw                     the module's value
-  gwc eval docs/examples/gateway.gw -E 'map (n: n.ip) (attrValues nodes)' --json
-                                                        an expression in its scope, as JSON
-  gwc eval -I docs/examples sites/tcd.gw -E '(import <gateway.gw>).site.network'
-                                                        <...> imports found in the folders of -I
-"""
-
-
-class UsageError(Exception):
-    """A mistake on the command line (exit 2)."""
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands, each a stub until it is chosen: then its module is imported and registers the real one."""
+
+    common: argparse.ArgumentParser
+    stubs: dict[str, Command]
+
+    def add_stub(self, command: Command) -> None:
+        self.stubs[command.name] = command
+        super().add_parser(command.name, help=command.help, add_help=False)
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        """A command's real parser, in the place of its stub (argparse refuses a name twice)."""
+        if self.stubs.pop(name, None) is not None:
+            del self._name_parser_map[name]
+            self._choices_actions = [action for action in self._choices_actions if action.dest != name]
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
+
+    def load(self, name: str) -> None:
+        command = self.stubs.get(name)
+        if command is not None:
+            module, _, function = command.module.partition(":")
+            register: Callable[[_Commands, argparse.ArgumentParser], None] = getattr(
+                importlib.import_module(module), function or "register")
+            register(self, self.common)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        if isinstance(values, list) and values:
+            self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser(complete: bool = False) -> argparse.ArgumentParser:
+    """The `gwc` parser; `complete` registers every command's real parser at once (for tests and docs)."""
     parser = _Parser(prog="gwc", description="Compile gw sources describing virtual-machine grid sites.",
                      epilog=MAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gwc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands)
+    assert isinstance(commands, _Commands)
+    commands.common = _common_options()
+    commands.stubs = {}
+    for command in COMMANDS:
+        commands.add_stub(command)
+    if complete:
+        for command in COMMANDS:
+            commands.load(command.name)
+    return parser
+
+
+def _common_options() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                         help="add DIR to the search path for <...> imports (before GWPATH and the stdlib)")
@@ -69,111 +129,30 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour diagnostics (default: only on a terminal)")
     common.add_argument("--debug", action="store_true", help="show Python tracebacks of internal faults")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    eval_parser = commands.add_parser(
-        "eval", parents=[common], help="evaluate a module and print its value",
-        description="Evaluate a module (or an expression in its scope) and print the value.",
-        epilog=EVAL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    eval_parser.add_argument("file", metavar="FILE", help="the .gw module to evaluate")
-    eval_parser.add_argument("-E", "--expr", dest="expression", metavar="EXPR",
-                             help="evaluate EXPR in the module's scope instead of the module itself")
-    eval_parser.add_argument("--json", action="store_true",
-                             help="print JSON (sizes and addresses as their canonical strings)")
-    eval_parser.set_defaults(handler=command_eval)
-    from gwlang.commands import inspect
-    inspect.register(commands, common)
-    inspect.register_check(commands, common)
-    from gwlang.commands import compile as compile_command
-    compile_command.register(commands, common)
-    from gwlang.commands import runtime
-    runtime.register(commands, common)
-    return parser
+    return common
 
 
-def _use_colour(choice: str, stream: object) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
-        return False
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
-def report(diagnostics: Sequence[Diagnostic], arguments: argparse.Namespace) -> None:
-    colour = _use_colour(arguments.color, sys.stderr)
-    text = render_all(sorted(diagnostics, key=lambda d: d.sort_key()), arguments.error_format, colour)
-    print(text, file=sys.stderr if arguments.error_format == "text" else sys.stdout)
-
-
-def command_eval(arguments: argparse.Namespace) -> int:
-    from gwlang.session import evaluate_to_text
-    path = checked(arguments.file, "the file")
-    for folder in arguments.include:
-        checked(folder, "the `-I` folder")
-    if not path.is_file():
-        raise UsageError(f"no such file: {arguments.file}")
-    printed = run_deep(lambda: evaluate_to_text(path, arguments.expression, arguments.json,
-                                                arguments.include))
-    if printed.collector.diagnostics:
-        report(printed.collector.diagnostics, arguments)
-        return EXIT_ERRORS
-    print(printed.text)
-    return EXIT_OK
-
-
-def run_site_command(arguments: argparse.Namespace) -> int:
-    """Run a site-level command with a deep stack; its text goes to stdout."""
-    from gwlang.commands.compile import CheckFailed
-    from gwlang.commands.runtime import RuntimeFailed
-    from gwlang.commands.sites import CommandAborted, CommandFailed
+def run_command(arguments: argparse.Namespace) -> int:
+    """Run the chosen command with a deep stack; its text goes to stdout."""
+    from gwlang.eval.evaluator import run_deep
     handler: Callable[[argparse.Namespace], str] = arguments.handler
-    try:
-        text = run_deep(lambda: handler(arguments))
-    except CommandFailed as failed:
-        report(failed.failure.diagnostics, arguments)
-        return EXIT_ERRORS
-    except CommandAborted as aborted:
-        print(f"gwc: error: {aborted}", file=sys.stderr)
-        return EXIT_ERRORS
-    except CheckFailed:
-        return EXIT_ERRORS
-    except RuntimeFailed as failed:
-        if failed.text:
-            print(failed.text)
-        for failure in failed.failures:
-            print(f"gwc: error: {failure}", file=sys.stderr)
-        return EXIT_ERRORS
+    text = run_deep(lambda: handler(arguments))
     if text:
         print(text)
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(argv if argv is not None else sys.argv[1:])
+    arguments = argparse.Namespace(debug="--debug" in words)   # until the real ones are parsed
     parser = build_parser()
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        arguments = parser.parse_args(argv)
+        arguments = parser.parse_args(words)
         if arguments.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        if arguments.command == "eval":
-            return command_eval(arguments)
-        return run_site_command(arguments)
-    except (UsageError, BadPath) as problem:
-        print(f"gwc: error: {problem}\nRun `gwc --help` for usage.", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-    except OutOfMemory as stopped:
-        report([stopped.diagnostic()], arguments)
-        return EXIT_ERRORS
-    except MemoryError:
-        # Outside evaluation: the input asked for too much, not a bug.
-        report([OutOfMemory().diagnostic()], arguments)
-        return EXIT_ERRORS
-    except Exception as fault:
-        if debug:
-            traceback.print_exc()
-        print(f"gwc: internal error: {type(fault).__name__}: {fault}\n"
-              f"This is a bug in gwc, not in your sources. Please report it at {BUG_REPORT} "
-              "with the command and its input (rerun with --debug for the traceback).", file=sys.stderr)
-        return EXIT_INTERNAL
+        return run_command(arguments)
+    except BaseException as raised:     # every outcome, Ctrl-C and OutOfMemory included
+        if not handles(raised):
+            raise                           # --help and --version end here, as argparse means them to
+        return handle(raised, arguments)

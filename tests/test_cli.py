@@ -178,7 +178,7 @@ NOT_RUN = {"plan", "apply", "status", "console", "destroy"}
 
 def _help_examples() -> list[str]:
     """Each `gwc ...` line of the examples of `gwc --help` and of every `gwc COMMAND --help`, command part only."""
-    parser = cli.build_parser()
+    parser = cli.build_parser(complete=True)
     commands = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
     epilogs = [parser.epilog or "", *(command.epilog or "" for command in commands[0].choices.values())]
     found = []

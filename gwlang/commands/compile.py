@@ -18,7 +18,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from gwlang.commands.sites import CommandAborted, add_sources, pick_site, plural, with_program
+from gwlang.commands.errors import CheckFailed, CommandAborted
+from gwlang.commands.progress import Progress
+from gwlang.commands.sites import add_sources, pick_site, plural, with_program
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.writer import Difference, TreeWriter, compare
 from gwlang.eval.values import Declaration
@@ -39,10 +41,6 @@ examples:
   gwc compile --check                  exit 1 and list what differs if generated/ is stale
   gwc compile -j 1                     one process (default: a worker process per core)
 """
-
-
-class CheckFailed(Exception):
-    """`--check` found differences; they are already printed."""
 
 
 def register(commands: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
@@ -78,7 +76,7 @@ def command_compile(arguments: argparse.Namespace) -> str:
     output = checked(arguments.output, "the output folder")
     resolved(output, "the output folder")  # a symlink loop is the command line's mistake, found before any work
     started = time.monotonic()
-    progress = _Progress(sys.stderr)
+    progress = Progress(sys.stderr)
 
     def run(program: Program) -> str:
         sites = program.sites() if arguments.site is None else [pick_site(program, arguments.site)]
@@ -133,7 +131,7 @@ class _Counts:
         return f"{plural(self.sites, 'site')}, {plural(self.nodes, 'node')}"
 
 
-def _artifacts(compiled: Iterator[SiteOutcome], total: int, counts: _Counts, progress: _Progress,
+def _artifacts(compiled: Iterator[SiteOutcome], total: int, counts: _Counts, progress: Progress,
                cache: _Cache | None, writer: TreeWriter | None = None) -> Iterator[Artifact]:
     """The artifacts to write; a site kept from last time goes straight to the writer (`--check` never keeps)."""
     for site in compiled:
@@ -204,23 +202,3 @@ def _print_differences(differences: list[Difference]) -> None:
         if len(lines) > DIFF_LINES:
             print(f"  ... {len(lines) - DIFF_LINES} more lines", file=sys.stderr)
     print("run `gwc compile` to update them", file=sys.stderr)
-
-
-class _Progress:
-    """One self-overwriting status line, only on a terminal."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.active = bool(getattr(stream, "isatty", lambda: False)())
-        self.width = 0
-
-    def show(self, message: str) -> None:
-        if self.active:
-            self.stream.write("\r" + message.ljust(self.width))
-            self.stream.flush()
-            self.width = len(message)
-
-    def done(self) -> None:
-        if self.active and self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()

@@ -8,7 +8,8 @@ import shutil
 import subprocess
 from typing import Any
 
-from gwlang.commands.sites import CommandAborted, add_sources, pick_site, plural, with_program
+from gwlang.commands.errors import CommandAborted
+from gwlang.commands.sites import add_sources, pick_site, plural, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.eval.values import Declaration
 from gwlang.model.program import Program

@@ -14,7 +14,9 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING, Any
 
-from gwlang.commands.sites import CommandAborted, add_sources, pick_site, with_program
+from gwlang.commands.errors import CommandAborted, RuntimeFailed
+from gwlang.commands.progress import Progress
+from gwlang.commands.sites import add_sources, pick_site, with_program
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.model.program import Program
 from gwlang.pipeline import compile_site
@@ -34,15 +36,6 @@ examples:
   gwc console sites/tcd.gw ce                   the node's serial console (Ctrl-] leaves)
   gwc destroy sites/tcd.gw --delete-storage     stop, undefine, and delete the volumes too
 """
-
-
-class RuntimeFailed(Exception):
-    """Some host's part failed; `text` is what was done, `failures` one line per failure."""
-
-    def __init__(self, text: str, failures: list[str]) -> None:
-        super().__init__(failures[0] if failures else "failed")
-        self.text = text
-        self.failures = failures
 
 
 # The modules that import libvirt (apply, survey, console) are imported by the commands that use them:
@@ -145,7 +138,7 @@ def command_apply(arguments: argparse.Namespace) -> str:
 
     def run(program: Program) -> str:
         target = _target(arguments, program)
-        with _Progress(sys.stderr) as progress:
+        with Progress(sys.stderr) as progress:
             outcome = apply_site(target, _options(arguments), arguments.break_lock, progress=progress.show)
         return _finish(outcome, _apply_text(outcome))
     return with_program(arguments, run)
@@ -201,7 +194,7 @@ def command_destroy(arguments: argparse.Namespace) -> str:
 
     def run(program: Program) -> str:
         target = _target(arguments, program)
-        with _Progress(sys.stderr) as progress:
+        with Progress(sys.stderr) as progress:
             outcome = destroy_site(target, arguments.delete_storage, progress=progress.show)
         lines = [f"site {outcome.site}:"]
         for report in outcome.hosts:
@@ -240,31 +233,3 @@ def command_console(arguments: argparse.Namespace) -> str:
             raise RuntimeFailed("", [f"host `{host.name}` ({host.uri}), node `{node.name}`: {failure}"]) from None
         return ""
     return with_program(arguments, run)
-
-
-class _Progress:
-    """One self-overwriting status line on stderr, only on a terminal; safe from several threads."""
-
-    def __init__(self, stream: Any) -> None:
-        import threading
-        self.stream = stream
-        self.active = bool(getattr(stream, "isatty", lambda: False)())
-        self.width = 0
-        self.guard = threading.Lock()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        with self.guard:
-            if self.active and self.width:
-                self.stream.write("\r" + " " * self.width + "\r")
-                self.stream.flush()
-
-    def show(self, message: str) -> None:
-        if not self.active:
-            return
-        with self.guard:
-            self.stream.write("\r" + message[:200].ljust(self.width))
-            self.stream.flush()
-            self.width = min(len(message), 200)

@@ -1,7 +1,7 @@
 """What the site-level commands share: loading sources, picking a site, reporting failures.
 
 Each command runs its whole body inside `run_deep` and turns a `GwError`
-into diagnostics on stderr and exit status 1.
+into `CommandFailed` (diagnostics on stderr, exit status 1; see `errors.py`).
 """
 
 from __future__ import annotations
@@ -10,24 +10,15 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+# CommandAborted and CommandFailed were defined here: commands may still import them from here.
+from gwlang.commands.errors import CommandAborted as CommandAborted
+from gwlang.commands.errors import CommandFailed, UsageError
 from gwlang.diagnostics import GwError, did_you_mean, error
 from gwlang.eval.values import Declaration
 from gwlang.model.program import Program, gw_files, load_program
 from gwlang.paths import checked
 
 DEFAULT_SOURCES = "sites"
-
-
-class CommandAborted(Exception):
-    """The command stopped for a reason outside the sources (a worker process died); its message says which."""
-
-
-class CommandFailed(Exception):
-    """Diagnostics already describe the failure; the command exits 1."""
-
-    def __init__(self, failure: GwError) -> None:
-        super().__init__(failure.diagnostics[0].message if failure.diagnostics else "failed")
-        self.failure = failure
 
 
 def add_sources(parser: argparse.ArgumentParser, many: bool = True) -> None:
@@ -40,7 +31,6 @@ def add_sources(parser: argparse.ArgumentParser, many: bool = True) -> None:
 
 
 def source_files(arguments: argparse.Namespace) -> list[Path]:
-    from gwlang.cli import UsageError
     paths = [checked(p, "the source") for p in arguments.sources]
     for path in paths:
         if not path.exists():

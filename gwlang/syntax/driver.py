@@ -1,6 +1,6 @@
 """One pass of the parser over one source: read a token, keep a checkpoint, feed it.
 
-The driver runs Lark's LALR automaton itself, token by token, so that it
+The driver runs the LALR automaton (`tables.Automaton`) itself, token by token, so that it
 can go back: before each token it keeps a checkpoint (copies of the parser's
 stacks and the lexer's position).  When a token does not fit, `recovery`
 picks an edit from a recent checkpoint, the driver applies it and reads on,
@@ -15,29 +15,31 @@ from dataclasses import dataclass, replace
 from itertools import chain
 
 from lark import Token
-from lark.exceptions import UnexpectedToken
 
 from gwlang.diagnostics import Diagnostic, Source, Span
 from gwlang.syntax import ast, messages
 from gwlang.syntax.lower import Lowerer
-from gwlang.syntax.recovery import (
+from gwlang.syntax.recovery import find_repair, find_resume, keyword_insertions, semicolon_repairs, unexpected
+from gwlang.syntax.tables import (
+    END,
+    QUOTE,
+    Grammar,
+    Rejected,
+    Snapshot,
+    lexer_state_at,
+    restored_values,
+    synthetic,
+)
+from gwlang.syntax.trial import (
     DECLARATION_KEYWORDS,
     LOOKAHEAD,
     OPENERS,
     Checkpoint,
     Context,
     Repair,
-    child_counts,
-    find_repair,
-    find_resume,
-    keyword_insertions,
     open_delimiters,
-    restored_values,
-    semicolon_repairs,
     trial,
-    unexpected,
 )
-from gwlang.syntax.tables import END, QUOTE, Grammar, lexer_state_at, synthetic
 
 MAX_SYNTAX_ERRORS = 25
 MISREAD_KEPT = 3
@@ -101,6 +103,8 @@ class Pass:
         self.closes = {f.opener: f.interpolation for f in fixes if f.interpolation is not None}
         self.parser = grammar.parser([grammar.start_state], [], quiet=False)
         self.lexer_state = lexer_state_at(0, source)
+        # The stacks at the last checkpoint: the next one keeps only what changed since.
+        self.last: Snapshot | None = None
         self.history: deque[Checkpoint] = deque(maxlen=HISTORY)
         self.diagnostics: list[Diagnostic] = [_runaway_diagnostic(source, f) for f in fixes]
         self.previous_end = 0
@@ -135,8 +139,8 @@ class Pass:
         at = self._read()
         token = at.token
         try:
-            result = self.parser.feed_token(token, token.type == END)
-        except UnexpectedToken:
+            result = self.parser.feed(token)
+        except Rejected:
             self._recover(at)
             return None
         if token.type == END:
@@ -153,16 +157,15 @@ class Pass:
         if token.type == QUOTE and start in self.closes:
             self._close_interpolation(token)
         line_start = self.previous_end == 0 or self.source.text.find("\n", self.previous_end, start) >= 0
-        values = list(self.parser.value_stack)
-        return Checkpoint(list(self.parser.state_stack), values, child_counts(values), lowered,
-                          self.previous_end, token, line_start)
+        self.last = Snapshot(self.parser, self.last)
+        return Checkpoint(self.last, lowered, self.previous_end, token, line_start)
 
     def _close_interpolation(self, quote: Token) -> None:
         """The fix for a runaway string opened inside a `${`: a `}` before its quote."""
-        opened = open_delimiters(self.parser.value_stack)
+        opened = open_delimiters(self.parser.values)
         brace = synthetic("RBRACE", "}", quote.start_pos or 0, self.source)
-        if opened and str(opened[-1]) == "${" and self.grammar.can_feed(self.parser.state_stack, [brace]):
-            self.parser.feed_token(brace)
+        if opened and str(opened[-1]) == "${" and self.grammar.can_feed(self.parser.states, [brace]):
+            self.parser.feed(brace)
 
     def _bad_character(self, position: int) -> None:
         if position in self.bad_characters:
@@ -194,7 +197,7 @@ class Pass:
 
     def _note_runaway(self, chunk: Token) -> None:
         """Remember the first `"` string that runs over a line end: the likeliest unclosed one."""
-        opened = open_delimiters(self.parser.value_stack)
+        opened = open_delimiters(self.parser.values)
         if not opened or str(opened[-1]) != '"':
             return
         start = chunk.start_pos or 0
@@ -234,13 +237,13 @@ class Pass:
         if diagnostic is not None:
             self._report(diagnostic)
         at = repair.at
-        self.parser.state_stack[:] = at.states[:repair.depth]
-        self.parser.value_stack[:] = restored_values(at, repair.depth - 1)
+        self.parser.restore(at.states[:repair.depth], restored_values(at.values, at.sizes, repair.depth - 1))
+        self.last = None        # restored trees are new objects: the next snapshot takes the whole stacks
         del self.lowerer.diagnostics[at.lowered[0]:]
         del self.lowerer.imports[at.lowered[1]:]
         self.lexer_state = lexer_state_at(repair.resume, self.source)
         for token in repair.tokens:
-            self.parser.feed_token(token)
+            self.parser.feed(token)
         self.history.clear()
         self.misread = []
         self.previous_end = repair.resume

@@ -4,88 +4,28 @@ The transformer runs inline with the LALR parser (no intermediate tree), with
 every token kept, so each node's span runs from its first token to its last.
 Mistakes the grammar lets through on purpose (a comma in a list, an octet
 above 255) are collected as diagnostics here, and the node is still built so
-that parsing goes on and finds the next independent error.
+that parsing goes on and finds the next independent error.  The rules of
+schemas are in `lower_schema.py`, the helpers every rule shares in
+`lower_base.py`, the text of literals in `literals.py`.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
-from lark import Token, Transformer
+from lark import Token
 
-from gwlang.diagnostics import Diagnostic, Label, Source, Span
-from gwlang.eval.limits import MAX_DIGITS, MAX_FAMILY_SIZE, shown
+from gwlang.diagnostics import Diagnostic, Label, Span
+from gwlang.eval.limits import MAX_FAMILY_SIZE, shown
 from gwlang.syntax import ast
-
-SIZE_UNITS = {
-    "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50,
-    "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15,
-}
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}
+from gwlang.syntax.literals import ESCAPES, dedent
+from gwlang.syntax.literals import unescape as unescape  # model/explain.py reads it from here
+from gwlang.syntax.lower_base import PlainString, is_plain_string, plain_string
+from gwlang.syntax.lower_schema import SchemaLowering
 
 
-@dataclass(frozen=True, slots=True)
-class _PlainString:
-    """A string without interpolation where the grammar wants one: an import path, a field's documentation."""
-    text: str
-    span: Span
-
-
-def parse_size(text: str) -> int:
-    """Bytes of a size literal such as `512MiB` (the grammar guarantees the form)."""
-    digits = len(text) - len(text.lstrip("0123456789"))
-    return int(text[:digits]) * SIZE_UNITS[text[digits:]]
-
-
-class Lowerer(Transformer[Token, Any]):
+class Lowerer(SchemaLowering):
     """Builds AST nodes as the parser reduces; `source` is set before each parse."""
-
-    def __init__(self) -> None:
-        super().__init__(visit_tokens=False)
-        self.source = Source("<none>", "")
-        self.diagnostics: list[Diagnostic] = []
-        self.imports: list[ast.Import | ast.ImportItem] = []
-
-    def reset(self, source: Source) -> None:
-        self.source = source
-        self.diagnostics = []
-        self.imports = []
-
-    # -- spans ---------------------------------------------------------------
-
-    def _span(self, children: list[Any]) -> Span:
-        first = _start_of(children[0])
-        last = _end_of(children[-1])
-        return Span(self.source, first, last)
-
-    def _token_span(self, token: Token) -> Span:
-        start = token.start_pos or 0
-        return Span(self.source, start, token.end_pos if token.end_pos is not None else start)
-
-    def _report(self, code: str, message: str, span: Span, label: str = "",
-                notes: tuple[str, ...] = (), help: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, Label(span, label), (), notes, help))
-
-    def _int(self, token: Token) -> int:
-        """An integer token's value; one too long to convert is reported, and read as 0."""
-        digits = str(token).lstrip("-")
-        if len(digits) > MAX_DIGITS:
-            self._report("E0109", "this number is too long", self._token_span(token), f"{len(digits)} digits",
-                         notes=(f"a number has at most {MAX_DIGITS} digits",))
-            return 0
-        return int(str(token))
-
-    def _size(self, token: Token) -> ast.SizeLit:
-        text = str(token)
-        if len(text) > MAX_DIGITS:
-            self._report("E0109", "this size is too long", self._token_span(token), f"{len(text)} characters",
-                         notes=(f"a number has at most {MAX_DIGITS} digits",))
-            return ast.SizeLit("0B", 0, self._token_span(token))
-        return ast.SizeLit(text, parse_size(text), self._token_span(token))
 
     # -- module and items ------------------------------------------------------
 
@@ -110,8 +50,8 @@ class Lowerer(Transformer[Token, Any]):
     def let_item(self, c: list[Any]) -> ast.LetItem:
         return ast.LetItem(tuple(c[1:]), self._span(c))
 
-    def string_plain(self, c: list[Any]) -> _PlainString:
-        return _PlainString("".join(unescape(str(t)) for t in c[1:-1]), self._span(c))
+    def string_plain(self, c: list[Any]) -> PlainString:
+        return PlainString("".join(unescape(str(t)) for t in c[1:-1]), self._span(c))
 
     def import_expr(self, c: list[Any]) -> ast.Import:
         target, search = _import_target(c[1])
@@ -119,92 +59,7 @@ class Lowerer(Transformer[Token, Any]):
         self.imports.append(node)
         return node
 
-    # -- schemas ---------------------------------------------------------------
-
-    def schema_decl(self, c: list[Any]) -> ast.SchemaDecl:
-        fields = tuple(x for x in c[3:-1])
-        return ast.SchemaDecl(self._name(c[1]), fields, self._span(c))
-
-    def field(self, c: list[Any]) -> ast.Field:
-        default: ast.Expr | None = None
-        doc: str | None = None
-        if len(c) == 5:
-            default = c[3]
-            # `= 512MiB "Guest memory."` parses as an application; a trailing
-            # string literal is the field's documentation, by definition.
-            if isinstance(default, ast.Apply) and _is_plain_string(default.argument):
-                doc = _plain_string(default.argument)
-                default = default.function
-        return ast.Field(c[0], c[2], default, doc, self._span(c))
-
-    def field_documented(self, c: list[Any]) -> ast.Field:
-        """`path : type "documentation";`, a field with no default."""
-        doc: _PlainString = c[3]
-        return ast.Field(c[0], c[2], None, doc.text, self._span(c))
-
-    def field_default(self, c: list[Any]) -> ast.Expr:
-        value: ast.Expr = c[1]
-        return value
-
-    def type_nullable(self, c: list[Any]) -> ast.TypeNullable:
-        return ast.TypeNullable(c[0], self._span(c))
-
-    def type_name(self, c: list[Any]) -> ast.TypeName:
-        return ast.TypeName(str(c[0]), self._span(c))
-
-    def type_call(self, c: list[Any]) -> ast.TypeCall:
-        return ast.TypeCall(str(c[0]), tuple(c[2]), self._span(c))
-
-    def type_list(self, c: list[Any]) -> ast.TypeList:
-        return ast.TypeList(c[1], self._span(c))
-
-    def type_attrs(self, c: list[Any]) -> ast.TypeAttrs:
-        return ast.TypeAttrs(c[1], c[3], self._span(c))
-
-    def type_atom(self, c: list[Any]) -> Any:
-        return c[1]  # parenthesised type
-
-    def type_args(self, c: list[Any]) -> list[ast.TypeArg]:
-        return [x for x in c if not (isinstance(x, Token) and x.type == "COMMA")]
-
-    def type_arg_literal(self, c: list[Any]) -> ast.TypeArg:
-        token: Token = c[0]
-        if token.type == "SIZE":
-            return self._size(token)
-        return self._int(token)
-
-    def type_arg_string(self, c: list[Any]) -> str:
-        value: ast.Str = c[0]
-        return _plain_string(value) if _is_plain_string(value) else "".join(
-            p for p in value.parts if isinstance(p, str))
-
-    def type_arg_name(self, c: list[Any]) -> ast.TypeName:
-        return ast.TypeName(str(c[0]), self._span(c))
-
-    def type_arg_range(self, c: list[Any]) -> ast.TypeRange:
-        low: Any = None
-        high: Any = None
-        seen_range = False
-        for token in c:
-            if token.type == "RANGE":
-                seen_range = True
-                continue
-            bound: Any = self._size(token) if token.type == "SIZE" else self._int(token)
-            if seen_range:
-                high = bound
-            else:
-                low = bound
-        return ast.TypeRange(low, high, self._span(c))
-
     # -- profiles and sites --------------------------------------------------------
-
-    def _name(self, token: Token) -> ast.Name:
-        return ast.Name(str(token), self._token_span(token))
-
-    def _flag(self, c: list[Any], token_type: str) -> tuple[bool, list[Any]]:
-        if c and isinstance(c[0], Token) and c[0].type == token_type:
-            return True, c[1:]
-        return False, c
 
     def extends_clause(self, c: list[Any]) -> tuple[ast.Name, ...]:
         return tuple(self._name(t) for t in c[1:] if t.type == "ID")
@@ -447,8 +302,8 @@ class Lowerer(Transformer[Token, Any]):
 
     def attr_string(self, c: list[Any]) -> ast.AttrKey:
         value: ast.Str = c[0]
-        if _is_plain_string(value):
-            return ast.StaticKey(_plain_string(value), self._span(c))
+        if is_plain_string(value):
+            return ast.StaticKey(plain_string(value), self._span(c))
         return ast.DynamicKey(value, self._span(c))
 
     def attr_dynamic(self, c: list[Any]) -> ast.DynamicKey:
@@ -471,7 +326,7 @@ class Lowerer(Transformer[Token, Any]):
         return inner
 
     def indented_string(self, c: list[Any]) -> ast.Str:
-        return ast.Str(_dedent(c[1:-1]), True, self._span(c))
+        return ast.Str(dedent(c[1:-1]), True, self._span(c))
 
     def ind_chunk(self, c: list[Any]) -> tuple[str, str]:
         return ("text", str(c[0]))
@@ -482,132 +337,11 @@ class Lowerer(Transformer[Token, Any]):
             return ("escape", "''")
         if text == "''$":
             return ("escape", "$")
-        return ("escape", _ESCAPES.get(text[3], text[3]))
+        return ("escape", ESCAPES.get(text[3], text[3]))
 
 
-def _start_of(node: Any) -> int:
-    if isinstance(node, Token):
-        return node.start_pos or 0
-    if isinstance(node, tuple):
-        if node and isinstance(node[0], tuple) and node and isinstance(node[0][0], ast.Formal):
-            return node[0][0].span.start
-        for item in node:
-            if item is not None and not isinstance(item, (str, bool)):
-                return _start_of(item)
-        raise ValueError("no span")
-    if isinstance(node, list):
-        return _start_of(node[0])
-    return int(node.span.start)
-
-
-def _end_of(node: Any) -> int:
-    if isinstance(node, Token):
-        return node.end_pos or 0
-    if isinstance(node, tuple):
-        for item in reversed(node):
-            if item is not None and not isinstance(item, (str, bool)):
-                return _end_of(item)
-        raise ValueError("no span")
-    if isinstance(node, list):
-        return _end_of(node[-1])
-    return int(node.span.end)
-
-
-def _import_target(target: _PlainString | Token) -> tuple[str, bool]:
+def _import_target(target: PlainString | Token) -> tuple[str, bool]:
     """`"./x.gw"` arrives lowered; `<a/b.gw>` as its token.  True for a search path."""
     if isinstance(target, Token):
         return str(target)[1:-1], True
     return target.text, False
-
-
-def unescape(chunk: str) -> str:
-    """A string chunk's text with its escapes (`\\n`, `\\"`, `\\$`...) read as the language reads them."""
-    if "\\" not in chunk:
-        return chunk
-    out: list[str] = []
-    index = 0
-    while index < len(chunk):
-        char = chunk[index]
-        if char == "\\" and index + 1 < len(chunk):
-            following = chunk[index + 1]
-            out.append(_ESCAPES.get(following, following))
-            index += 2
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
-
-
-def _is_plain_string(expr: Any) -> TypeGuard[ast.Str]:
-    return isinstance(expr, ast.Str) and all(isinstance(p, str) for p in expr.parts)
-
-
-def _plain_string(expr: ast.Str) -> str:
-    return "".join(p for p in expr.parts if isinstance(p, str))
-
-
-def _dedent(pieces: list[Any]) -> tuple[str | ast.Expr, ...]:
-    """Nix's rule for `''...''`: strip the indentation common to every line.
-
-    Only spaces count, and only lines holding more than spaces are measured;
-    interpolations and escapes count as text.  A first line holding only
-    spaces is dropped with its newline, and so are the spaces after the last
-    newline (the newline stays).  Escapes are applied after measuring, so
-    `''$` never shifts it.
-    """
-    # Split into lines of (kind, text) fragments.
-    lines: list[list[tuple[str, Any]]] = [[]]
-    for piece in pieces:
-        if isinstance(piece, tuple) and piece[0] == "text":
-            segments = piece[1].split("\n")
-            for number, segment in enumerate(segments):
-                if number:
-                    lines.append([])
-                if segment:
-                    lines[-1].append(("text", segment))
-        elif isinstance(piece, tuple):
-            lines[-1].append(piece)
-        else:
-            lines[-1].append(("expr", piece))
-
-    def indentation(line: list[tuple[str, Any]]) -> int | None:
-        count = 0
-        for kind, value in line:
-            if kind != "text":
-                return count
-            stripped = value.lstrip(" ")
-            count += len(value) - len(stripped)
-            if stripped:
-                return count
-        return None  # blank line: does not count
-
-    if len(lines) > 1 and indentation(lines[0]) is None:
-        lines = lines[1:]
-    if len(lines) > 1 and indentation(lines[-1]) is None:
-        lines[-1] = []
-    # With no line but blanks nothing bounds the cut, and every blank goes
-    # (Nix: `''\n  ''` is `""`, `''  ''` too).
-    widths = [w for w in (indentation(line) for line in lines) if w is not None]
-    strip = min(widths, default=sys.maxsize)
-    parts: list[str | ast.Expr] = []
-
-    def add(value: str | ast.Expr) -> None:
-        if isinstance(value, str) and parts and isinstance(parts[-1], str):
-            parts[-1] += value
-        elif value != "":
-            parts.append(value)
-
-    for number, line in enumerate(lines):
-        if number:
-            add("\n")
-        remaining = strip
-        for kind, value in line:
-            if remaining and kind == "text":
-                blanks = len(value) - len(value.lstrip(" "))
-                cut = min(remaining, blanks)
-                value = value[cut:]
-                remaining = remaining - cut if not value else 0
-            else:
-                remaining = 0
-            add(value)
-    return tuple(parts)

@@ -14,31 +14,20 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import cast
+from typing import TYPE_CHECKING
 
-from lark.exceptions import LarkError
-
+from gwlang.codes import CODES
 from gwlang.diagnostics import Diagnostic, GwError, Source
 from gwlang.syntax import ast
-from gwlang.syntax.driver import Outcome, Pass, Runaway
 from gwlang.syntax.lower import Lowerer
 from gwlang.syntax.tables import Grammar
 
-# Every code the syntax stage reports, with its one-line title (the
-# explanations live in gwlang/codes.py and docs/diagnostics.md).
-SYNTAX_CODES = {
-    "E0101": "unexpected token",
-    "E0102": "missing `;`",
-    "E0103": "comma in a list",
-    "E0104": "`=` where a function needs `:`",
-    "E0105": "unclosed string",
-    "E0106": "unclosed or mismatched bracket",
-    "E0107": "unexpected character",
-    "E0108": "unexpected end of file",
-    "E0109": "invalid literal",
-    "E0112": "backwards node family range",
-    "E0113": "duplicate function argument",
-}
+if TYPE_CHECKING:
+    from gwlang.syntax.driver import Runaway
+
+# Every code the syntax stage reports, with its one-line title: the syntax rows of
+# gwlang/codes.py (where the explanations live), not a copy of them.
+SYNTAX_CODES = {code: entry.title for code, entry in CODES.items() if entry.stage == "syntax"}
 
 # Each pass may close one more runaway string; a file rarely has more.
 _MAX_PASSES = 4
@@ -54,24 +43,23 @@ class _Parser:
 
     def parse(self, source: Source) -> ast.Module:
         with self.lock:
-            outcome = self._passes(source)
-        diagnostics = sorted(outcome.diagnostics, key=lambda d: d.sort_key())
+            module, found = self._passes(source)
+        diagnostics = sorted(found, key=lambda d: d.sort_key())
         if diagnostics:
             raise GwError(diagnostics)
-        if outcome.module is None:  # never without a diagnostic; kept as a guard
+        if module is None:  # never without a diagnostic; kept as a guard
             raise GwError(Diagnostic("E0108", "unexpected end of file", None))
-        return outcome.module
+        return module
 
-    def _passes(self, source: Source) -> Outcome:
+    def _passes(self, source: Source) -> tuple[ast.Module | None, list[Diagnostic]]:
         # Most files are valid: Lark's own loop reads them fastest.  Only a
         # file with a syntax error pays for the driver's checkpoints.
         self.lowerer.reset(source)
-        try:
-            module: ast.Module = cast(ast.Module, self.grammar.lark.parse(source.text))
-        except LarkError:
-            pass
-        else:
-            return Outcome(module, list(self.lowerer.diagnostics))
+        module: ast.Module | None = self.grammar.parse_valid(source.text)
+        if module is not None:
+            return module, list(self.lowerer.diagnostics)
+        # The recovering driver is imported only for a file with a mistake.
+        from gwlang.syntax.driver import Pass
         fixes: tuple[Runaway, ...] = ()
         best = Pass(self.grammar, self.lowerer, source).run()
         while best.runaway is not None and len(fixes) < _MAX_PASSES:
@@ -80,7 +68,7 @@ class _Parser:
             if candidate.weight() >= best.weight():
                 break
             best = candidate
-        return best
+        return best.module, best.diagnostics
 
 
 @lru_cache(maxsize=1)

@@ -9,162 +9,51 @@ is what keeps one mistake from being reported as a cascade.  Where no edit
 works, *panic mode* drops the half-read construct and skips ahead to where
 parsing can resume: the start of a later line or statement.
 
-Recovery decides what to do; the driver applies it, and `messages` words it.
+Recovery decides what to do (with the checkpoints, repairs and trials of
+`trial.py`); the driver applies it, and `messages` words it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark import Token
 
-from gwlang.diagnostics import Diagnostic, Source, Span, did_you_mean
-from gwlang.syntax import ast, messages
-from gwlang.syntax.tables import END, Grammar, lexer_state_at, synthetic
+from gwlang.diagnostics import Diagnostic, Span, did_you_mean
+from gwlang.syntax import messages
+from gwlang.syntax.tables import END, synthetic
+from gwlang.syntax.trial import (
+    CLOSERS,
+    LOOKAHEAD,
+    MINIMUM_PROGRESS,
+    OPENERS,
+    Checkpoint,
+    Context,
+    Repair,
+    depths,
+    first_token_fits,
+    open_delimiters,
+    trial,
+)
 
-# A repair must let the parser read this many tokens from the error on.
-LOOKAHEAD = 5
-# How far a trial follows a bracket the repair opened (see `trial`).
-HORIZON = 80
-# A repair that gets this far is still better than dropping the construct.
-MINIMUM_PROGRESS = 2
+# Declaration keywords are names wherever a name fits: LALR merges some
+# states in which both are possible, and the lexer then prefers the keyword.
+SOFT_KEYWORDS = frozenset({"IMPORT", "AS", "SCHEMA", "PROFILE", "SITE", "HOST", "NODE", "EXTENDS",
+                           "ABSTRACT", "FINAL", "ASSERT"})
+# Separators and keywords that are easily forgotten, tried where one is missing.
+_FORGOTTEN = (",", "=", "then", "else", "in")
 # How far back a `;` or a closing bracket may be put: tokens, and line starts.
 RECENT_TOKENS = 3
 RECENT_LINES = 3
 # How far panic mode looks ahead for a place to resume.
 RESUME_POSITIONS = 200
 
-ITEMS = (ast.ImportItem, ast.LetItem, ast.SchemaDecl, ast.ProfileDecl, ast.SiteDecl)
-OPENERS = {"{": "}", "[": "]", "(": ")", "${": "}", '"': '"', "''": "''"}
-CLOSERS = frozenset({"}", "]", ")"})
-# Declaration keywords are names wherever a name fits: LALR merges some
-# states in which both are possible, and the lexer then prefers the keyword.
-SOFT_KEYWORDS = frozenset({"IMPORT", "AS", "SCHEMA", "PROFILE", "SITE", "HOST", "NODE", "EXTENDS",
-                           "ABSTRACT", "FINAL", "ASSERT"})
-
-# Keywords that start a declaration or an item, wherever they stand first on a line.
-DECLARATION_KEYWORDS = frozenset({"IMPORT", "LET", "SCHEMA", "PROFILE", "SITE", "HOST", "NODE", "ABSTRACT"})
-_DECLARATION_WORDS = frozenset({"import", "let", "schema", "profile", "site", "host", "node", "abstract"})
-# Separators and keywords that are easily forgotten, tried where one is missing.
-_FORGOTTEN = (",", "=", "then", "else", "in")
 # Tokens that can start a binding, statement, field or import.
 _STARTERS = frozenset({'"', "${", "or", "final", "assert", "inherit", "import"})
 # What a `;` ends, by the keyword that opened the enclosing construct.
 _ENDED_BY_SEMICOLON = {"LET": "binding", "IMPORT": "import", "SCHEMA": "field", "PROFILE": "statement",
                        "SITE": "statement", "HOST": "statement", "NODE": "statement"}
-
-
-@dataclass(slots=True)
-class Checkpoint:
-    """The parser and lexer just before one token: a place a repair can start from."""
-    states: list[int]
-    values: list[Any]
-    sizes: tuple[int, ...]  # each value's child count then (see `restored_values`)
-    lowered: tuple[int, int]
-    previous_end: int      # where the previous token ends, and the lexer stands
-    token: Token           # the token read from here
-    line_start: bool       # whether `token` is the first on its line
-
-
-@dataclass(frozen=True, slots=True)
-class Repair:
-    """Go back to `at`, keep `depth` parser states, feed `tokens`, read on from offset `resume`."""
-    at: Checkpoint
-    tokens: tuple[Token, ...]
-    resume: int
-    depth: int
-    diagnostic: Callable[[], Diagnostic | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    grammar: Grammar
-    source: Source
-    cuts: tuple[int, ...]
-
-
-def child_counts(values: Sequence[Any]) -> tuple[int, ...]:
-    """How many children each tree on a value stack has now, for `restored_values`."""
-    return tuple(len(value.children) if isinstance(value, Tree) else -1 for value in values)
-
-
-def restored_values(at: Checkpoint, depth: int) -> list[Any]:
-    """The first `depth` values of a checkpoint's stack as they were when it was taken.
-
-    Lark reduces a `+` or `*` repetition by appending to the list of the
-    tree it reduced before (its left-recursion shortcut), so a tree kept in
-    a checkpoint may have grown since; its first children are unchanged.
-    """
-    return [Tree(value.data, value.children[:size], value.meta)
-            if isinstance(value, Tree) and len(value.children) != size else value
-            for value, size in zip(at.values[:depth], at.sizes, strict=False)]
-
-
-def open_delimiters(values: Sequence[Any]) -> list[Token]:
-    """The brackets and quotes still open on a parser's value stack, outermost first."""
-    stack: list[Token] = []
-    for value in values:
-        if not isinstance(value, Token):
-            continue
-        text = str(value)
-        if text in ('"', "''") and stack and str(stack[-1]) == text:
-            stack.pop()
-        elif text in OPENERS:
-            stack.append(value)
-        elif text in CLOSERS and stack:
-            stack.pop()
-    return stack
-
-
-# ---------------------------------------------------------------- trials
-
-
-def trial(context: Context, repair: Repair, target: int) -> int:
-    """How many tokens from offset `target` on the parser reads after the repair (at most LOOKAHEAD).
-
-    A repair that opens a bracket is followed further, until the bracket
-    closes: if a declaration (`node`, `host`...) first on its line is read as
-    a name inside it, the repair turned the declarations after it into an
-    expression, and it counts for nothing.
-    """
-    at, depth = repair.at, repair.depth
-    parser = context.grammar.parser(at.states[:depth], at.values[:depth - 1], quiet=True)
-    progress = 0
-    try:
-        for token in repair.tokens:
-            parser.feed_token(token)
-            progress += (token.start_pos or 0) >= target
-        level = len(open_delimiters(parser.value_stack))
-        lexer_state = lexer_state_at(repair.resume, context.source)
-        for _ in range(HORIZON):
-            token = context.grammar.lex(parser.position, lexer_state, context.source, context.cuts, _ignore)
-            if _declaration_read_as_name(context, token):
-                return 0 if len(open_delimiters(parser.value_stack)) > level else progress
-            parser.feed_token(token, token.type == END)
-            if token.type == END:
-                return LOOKAHEAD
-            progress = min(LOOKAHEAD, progress + ((token.start_pos or 0) >= target))
-            if progress >= LOOKAHEAD and len(open_delimiters(parser.value_stack)) <= level:
-                break
-    except (UnexpectedToken, UnexpectedCharacters):
-        pass
-    return progress
-
-
-def _declaration_read_as_name(context: Context, token: Token) -> bool:
-    """`node` first on a line, read as a name: the edit made a declaration part of an expression."""
-    if token.type != "ID" or str(token) not in _DECLARATION_WORDS:
-        return False
-    start = token.start_pos or 0
-    line_start = context.source.text.rfind("\n", 0, start) + 1
-    return not context.source.text[line_start:start].strip()
-
-
-def _ignore(position: int) -> None:
-    """Trials skip a bad character silently; the real run reports it."""
 
 
 # ---------------------------------------------------------------- repairs
@@ -297,30 +186,9 @@ def keyword_insertions(context: Context, at: Checkpoint, history: Sequence[Check
 def _pops(context: Context, at: Checkpoint) -> Iterator[Repair]:
     """Drop the construct under way and go on at the same token: `a = 1 * ;` lacks an operand."""
     start = at.token.start_pos or 0
-    for depth in _depths(at, len(at.states) - 1):
-        if _first_token_fits(context, at.states[depth - 1], start):
+    for depth in depths(at, len(at.states) - 1):
+        if first_token_fits(context, at.states[depth - 1], start):
             yield Repair(at, (), start, depth, lambda: _stray(context, at))
-
-
-def _depths(at: Checkpoint, deepest: int) -> Iterator[int]:
-    """How many parser states to keep, from `deepest` down, never dropping a quote, a `;` or an item.
-
-    Dropping a string's quote would turn the text after it inside out:
-    code read as a string, and the string read as code.  Dropping a `;` or
-    the items already read would make what was finished go on, as the start
-    of an expression that swallows what follows.
-    """
-    for depth in range(deepest, 0, -1):
-        dropped = at.values[depth - 1] if depth - 1 < len(at.values) else None
-        if (isinstance(dropped, Token) and str(dropped) in ('"', "''", ";")) or _holds_items(dropped):
-            return
-        yield depth
-
-
-def _holds_items(value: Any) -> bool:
-    """Lark keeps the items read so far in a tree of its own (`item+`)."""
-    children = value.children if isinstance(value, Tree) else [value]
-    return any(isinstance(child, ITEMS) for child in children)
 
 
 # ---------------------------------------------------------------- panic mode
@@ -335,8 +203,8 @@ def find_resume(context: Context, at: Checkpoint) -> Repair | None:
     until the next tokens fit.
     """
     for position in _resume_positions(context.source.text, at.token.start_pos or 0):
-        for depth in _depths(at, len(at.states) - (position == at.token.start_pos)):
-            if not _first_token_fits(context, at.states[depth - 1], position):
+        for depth in depths(at, len(at.states) - (position == at.token.start_pos)):
+            if not first_token_fits(context, at.states[depth - 1], position):
                 continue
             repair = Repair(at, (), position, depth, lambda: None)
             if trial(context, repair, position) >= LOOKAHEAD:
@@ -383,23 +251,6 @@ def _skip_blanks(text: str, position: int) -> int:
     while position < len(text) and text[position] in " \t\r\n":
         position += 1
     return position
-
-
-def _first_token_fits(context: Context, state: int, position: int) -> bool:
-    """Whether the token at `position` fits the parser `state`, read as the same token it is anywhere.
-
-    `site` after an expression reads as a name, and a whole declaration as
-    the arguments of a function: a declaration keyword must stay one.
-    """
-    lexer_state = lexer_state_at(position, context.source)
-    try:
-        token = context.grammar.lex(state, lexer_state, context.source, context.cuts, _ignore)
-    except UnexpectedCharacters:
-        return False
-    anywhere = context.grammar.lex_anywhere(position, context.source)
-    if anywhere is not None and anywhere.type in DECLARATION_KEYWORDS and token.type != anywhere.type:
-        return False
-    return token.type in context.grammar.table[state]
 
 
 # ---------------------------------------------------------------- helpers and wording

@@ -4,7 +4,10 @@ Lark compiles `grammar.lark` once per process (its tables cached on disk);
 this module holds what the parser driver needs from it and nothing else
 reaches into Lark's internals: the parse table, the contextual lexer of each
 state, a context-free fallback lexer for naming a token that is wrong where
-it stands, and how each terminal is named in a message.
+it stands, how each terminal is named in a message, and `Automaton`, a run
+of the LALR parser whose stacks the driver copies and restores.  Lark's
+`Token` is the token type of the whole syntax stage; its parser state, its
+exceptions and its trees stay in here.
 """
 
 from __future__ import annotations
@@ -14,18 +17,18 @@ import os
 import tempfile
 from collections.abc import Callable, Collection
 from copy import copy
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
 from lark.lexer import BasicLexer, LexerState, LineCounter
 from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
 
 from gwlang.diagnostics import Source
 from gwlang.syntax.lower import Lowerer
-from gwlang.syntax.messages import describe, expected_phrase
 
 # The bodies of strings: the fallback lexer leaves them out, or any stray
 # character would lex as "string text".
@@ -46,25 +49,62 @@ class Grammar:
         text = resources.files("gwlang.syntax").joinpath("grammar.lark").read_text()
         self.lark = Lark(text, parser="lalr", lexer="contextual", keep_all_tokens=True,
                          maybe_placeholders=False, transformer=lowerer, cache=_cache_file(text))
-        interactive = self.lark.parse_interactive("")
-        self.conf: Any = interactive.parser_state.parse_conf
-        # Trial parses run without the lowering callbacks: they must have no
-        # side effects, and their values are thrown away.
-        self.quiet_conf: Any = copy(self.conf)
-        self.quiet_conf.callbacks = {}
-        self.table: dict[int, dict[str, Any]] = self.conf.states
-        contextual: Any = interactive.lexer_thread.lexer
-        self.state_lexers: dict[int, Any] = contextual.lexers
-        self.fallback = _fallback_lexer(self.lark.lexer_conf)
-        self.terminal_text: dict[str, str] = {t.name: t.pattern.value for t in self.lark.terminals
-                                              if t.pattern.type == "str"}
-        self.terminal_of_text = {value: name for name, value in self.terminal_text.items()}
+
+    # What only the recovering driver needs is built on its first use: a valid
+    # file is read by Lark's own loop, and `gwc eval` of one starts sooner.
+
+    @cached_property
+    def conf(self) -> Any:
+        return self._interactive.parser_state.parse_conf
+
+    @cached_property
+    def quiet_conf(self) -> Any:
+        """Trial parses run without the lowering callbacks: they must have no side effects, and their
+        values are thrown away."""
+        quiet = copy(self.conf)
+        quiet.callbacks = {}
+        return quiet
+
+    @cached_property
+    def table(self) -> dict[int, dict[str, Any]]:
+        states: dict[int, dict[str, Any]] = self.conf.states
+        return states
+
+    @cached_property
+    def state_lexers(self) -> dict[int, Any]:
+        contextual: Any = self._interactive.lexer_thread.lexer
+        lexers: dict[int, Any] = contextual.lexers
+        return lexers
+
+    @cached_property
+    def fallback(self) -> Any:
+        return _fallback_lexer(self.lark.lexer_conf)
+
+    @cached_property
+    def terminal_text(self) -> dict[str, str]:
+        return {t.name: t.pattern.value for t in self.lark.terminals if t.pattern.type == "str"}
+
+    @cached_property
+    def terminal_of_text(self) -> dict[str, str]:
+        return {value: name for name, value in self.terminal_text.items()}
+
+    @cached_property
+    def _interactive(self) -> Any:
+        return self.lark.parse_interactive("")
+
+    def parse_valid(self, text: str) -> Any:
+        """The lowered module of a file without syntax errors, read by Lark's own loop (the fastest); else None."""
+        try:
+            return self.lark.parse(text)
+        except LarkError:
+            return None
 
     # -- parser states -----------------------------------------------------------
 
-    def parser(self, states: list[int], values: list[Any], quiet: bool) -> Any:
-        """A Lark parser state over (copies of) the given stacks."""
-        return ParserState(self.quiet_conf if quiet else self.conf, _NO_LEXER, list(states), list(values))
+    def parser(self, states: list[int], values: list[Any], quiet: bool) -> Automaton:
+        """A run of the automaton over (copies of) the given stacks; `quiet` builds no AST."""
+        return Automaton(ParserState(self.quiet_conf if quiet else self.conf, _NO_LEXER, list(states),
+                                     list(values)))
 
     @property
     def start_state(self) -> int:
@@ -80,11 +120,11 @@ class Grammar:
         return accepted
 
     def can_feed(self, states: list[int], tokens: list[Token]) -> bool:
-        trial = ParserState(self.quiet_conf, _NO_LEXER, list(states), [None] * (len(states) - 1))
+        trial = Automaton(ParserState(self.quiet_conf, _NO_LEXER, list(states), [None] * (len(states) - 1)))
         try:
             for token in tokens:
-                trial.feed_token(token, token.type == END)
-        except UnexpectedToken:
+                trial.feed(token)
+        except Rejected:
             return False
         return True
 
@@ -135,11 +175,163 @@ class Grammar:
 
     def expected(self, states: list[int]) -> str:
         """What a parser with this state stack could read next, in words."""
+        from gwlang.syntax.messages import expected_phrase  # wording only when there is an error
         return expected_phrase({self.key(terminal) for terminal in self.accepts(states)})
 
     def describe(self, terminal: str) -> str:
         """A terminal as a message names it: its text, or in words."""
+        from gwlang.syntax.messages import describe
         return describe(self.key(terminal))
+
+
+class Rejected(Exception):
+    """The token cannot come where the automaton stands."""
+
+
+class Automaton:
+    """One run of the LALR automaton: its state and value stacks, fed one token at a time.
+
+    The value stack holds tokens, AST nodes, and Lark's trees of the items
+    of a repetition read so far (see `restored_values`).
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: ParserState[Any]) -> None:
+        self._state = state
+
+    @property
+    def states(self) -> list[int]:
+        stack: list[int] = self._state.state_stack
+        return stack
+
+    @property
+    def values(self) -> list[Any]:
+        stack: list[Any] = self._state.value_stack
+        return stack
+
+    @property
+    def position(self) -> int:
+        """The state on top: which lexer reads the next token."""
+        position: int = self._state.position
+        return position
+
+    def feed(self, token: Token) -> Any:
+        """Shift `token` (reducing first as the table says); the module at `$END`; `Rejected` if it cannot."""
+        try:
+            return self._state.feed_token(token, token.type == END)
+        except UnexpectedToken:
+            raise Rejected(token) from None
+
+    def restore(self, states: list[int], values: list[Any]) -> None:
+        """Put the stacks back as a checkpoint had them."""
+        self._state.state_stack[:] = states
+        self._state.value_stack[:] = values
+
+
+# ---------------------------------------------------------------- value stacks
+
+
+# Values that Python may share between places on the stack, so whose identity says nothing.
+_SHAREABLE = frozenset({str, tuple, int, bool, type(None)})
+
+
+# A snapshot built on this many earlier ones is put together at once: reading one costs at most this many steps.
+_CHAIN = 32
+_Stacks = tuple[list[int], list[Any], tuple[int, ...]]
+
+
+class Snapshot:
+    """The automaton's stacks as they were before one token, sharing their bottom with the snapshot before.
+
+    A parser pops and pushes only at the top, so a snapshot keeps only what
+    lies above the highest value still in its place since the last one: a
+    value in its place means nothing under it was popped (values only ever
+    move down the stack, into a reduction's result).  A string or tuple
+    proves nothing: two equal ones may be one object (`""`, `()`).  Copying
+    whole stacks, and counting the children of every tree on them, at every
+    token made a file of 20,000 unclosed `[` take 19 s.  The stacks are put
+    together when recovery reads them (`stacks`), which is rare.
+    """
+
+    __slots__ = ("_below", "_chain", "_kept", "_sizes", "_states", "_values", "_whole")
+    _below: Snapshot | None
+    _chain: int           # how many snapshots below this one are not put together
+    _kept: int            # how many values at the bottom are those of `_below`
+    _sizes: list[int]
+    _states: list[int]
+    _values: list[Any]
+    _whole: _Stacks | None
+
+    def __init__(self, automaton: Automaton, below: Snapshot | None) -> None:
+        values = automaton.values
+        kept = 0
+        if below is not None:
+            kept = min(len(values), below.depth)
+            while kept and (values[kept - 1] is not below.value(kept - 1) or type(values[kept - 1]) in _SHAREABLE):
+                kept -= 1
+            kept = max(kept - 1, 0)       # the value in its place may be a tree that grew
+        self._below = below if kept else None
+        self._kept = kept
+        self._values = values[kept:]
+        self._states = automaton.states[kept + 1:] if kept else list(automaton.states)
+        self._sizes = [len(value.children) if isinstance(value, Tree) else -1 for value in self._values]
+        self._chain = below._chain + 1 if below is not None and kept else 0
+        self._whole = None
+        if self._chain >= _CHAIN:
+            self.stacks()
+
+    @property
+    def depth(self) -> int:
+        """How many values the stack held."""
+        return self._kept + len(self._values)
+
+    def value(self, index: int) -> Any:
+        snapshot = self
+        while snapshot._whole is None and index < snapshot._kept and snapshot._below is not None:
+            snapshot = snapshot._below
+        if snapshot._whole is not None:
+            return snapshot._whole[1][index]
+        return snapshot._values[index - snapshot._kept]
+
+    def stacks(self) -> _Stacks:
+        """The state stack, the value stack, and each value's child count (see `restored_values`)."""
+        whole = self._whole
+        if whole is None:
+            chain: list[Snapshot] = []
+            base: Snapshot = self
+            while base._whole is None and base._below is not None:
+                chain.append(base)
+                base = base._below
+            if base._whole is not None:
+                states, values, sizes = list(base._whole[0]), list(base._whole[1]), list(base._whole[2])
+            else:
+                states, values, sizes = list(base._states), list(base._values), list(base._sizes)
+            for snapshot in reversed(chain):
+                del states[snapshot._kept + 1:], values[snapshot._kept:], sizes[snapshot._kept:]
+                states += snapshot._states
+                values += snapshot._values
+                sizes += snapshot._sizes
+            whole = self._whole = (states, values, tuple(sizes))
+            self._below, self._chain = None, 0
+        return whole
+
+
+def restored_values(values: list[Any], counts: tuple[int, ...], depth: int) -> list[Any]:
+    """The first `depth` values of a checkpoint's stack as they were when it was taken.
+
+    Lark reduces a `+` or `*` repetition by appending to the list of the
+    tree it reduced before (its left-recursion shortcut), so a tree kept in
+    a checkpoint may have grown since; its first children are unchanged.
+    """
+    return [Tree(value.data, value.children[:size], value.meta)
+            if isinstance(value, Tree) and len(value.children) != size else value
+            for value, size in zip(values[:depth], counts, strict=False)]
+
+
+def repetition_items(value: Any) -> list[Any]:
+    """The items read so far when `value` is Lark's tree of a repetition (`item+`); else `value` alone."""
+    return list(value.children) if isinstance(value, Tree) else [value]
 
 
 def synthetic(terminal: str, text: str, at: int, source: Source) -> Token:
