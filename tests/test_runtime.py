@@ -629,3 +629,21 @@ def test_status_json(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(out)
     assert code == 1 and {n["definition"] for n in document["nodes"]} == {"unknown"}
     assert [u["host"] for u in document["unread"]] == ["qemu1", "xen1"]
+
+
+def test_apply_checks_the_hosts_under_its_lock_and_does_nothing_when_they_changed(site: Path) -> None:
+    """What `gwc apply PLAN` and a confirmed `gwc apply` rely on: `verify` sees the state read under the lock."""
+    from gwlang.runtime.apply import Stale
+    seen: list[str] = []
+
+    def verify(live: Any, elsewhere: Any) -> list[str]:
+        seen.extend(f"{host}: {sorted(v for v in state.volumes if 'gwc-apply.lock' in v)}"
+                    for host, state in sorted(live.items()))
+        return ["host `qemu1`: domain `intruder` appeared"]
+    with pytest.raises(Stale) as refused:
+        apply_site(target(site), PlanOptions(), verify=verify)
+    assert refused.value.changes == ["host `qemu1`: domain `intruder` appeared"]
+    assert [line.split(":")[0] for line in seen] == ["qemu1", "xen1"]
+    assert all("gwc-apply.lock'" in line for line in seen), seen            # read while the lock was held
+    assert not conn(QEMU1).listAllDomains() and not conn(XEN1).listAllDomains()
+    assert not [v for v in volumes(QEMU1) | volumes(XEN1) if "gwc-apply.lock" in v]      # the lock released
