@@ -212,6 +212,15 @@ _TABLE = [
          "installation is incomplete (a wheel or sdist built without it), or `GWLANG_STDLIB` names a "
          "missing folder. Without it every site would fail with misleading schema errors, so nothing is "
          "compiled."),
+    Code("E0720", "runtime", "stale plan",
+         "`gwc apply PLAN` refuses a saved plan when anything it was computed from changed since `gwc plan -o "
+         "PLAN`: a source file (or the artifacts compiled from them), or a host's live state (a domain, pool or "
+         "volume appeared, went or changed). Nothing is applied: the plan reviewed is no longer what apply would "
+         "do. The notes name each change; make a new plan and review it. An interactive `gwc apply` refuses the "
+         "same way when the hosts change while its plan is shown."),
+    Code("E0721", "runtime", "not a plan",
+         "`gwc apply FILE` with a file not ending in `.gw` reads it as a plan saved by `gwc plan -o`; this one "
+         "cannot be read, is not JSON, is not a gwc plan, or has a `format_version` this gwc does not read."),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}

@@ -16,8 +16,9 @@ command the README gives (`python -m tests.support.guest_kit FOLDER`;
 `tests/support/guest_kit.py`).  Only the kit's folder, the storage folder
 and the URI are replaced.  Then:
 
-1. `gwc apply` creates the volumes and the config disks from the compiled
-   overlays, defines the domains and starts them in dependency order;
+1. `gwc plan -o PLAN` saves the plan, and `gwc apply PLAN` carries it out:
+   it creates the volumes and the config disks from the compiled overlays,
+   defines the domains and starts them in dependency order;
 2. each guest's /init finds its config disk by its label `gw-config`, sets
    its host name and /etc/hosts from gwc's files, configures eth0 from its
    OS family's network file (ifcfg-eth0 or etc/network/interfaces); the CE
@@ -48,6 +49,7 @@ versioned name (`pc-i440fx-7.2`), which the runtime reads as the same machine.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import threading
@@ -240,8 +242,14 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
         timings["daemon"] = round(time.monotonic() - started, 2)
         site, storage = render_site(tmp_path, kit, daemon.uri)
         with Consoles(daemon.uri, NODES, tmp_path) as consoles:
+            # Reviewed first: the plan saved, then exactly that plan applied (no question asked).
+            saved = tmp_path / "lab.plan"
+            with timed(timings, "plan -o"):
+                planned = gwc(capsys, "plan", str(site), "-o", str(saved))
+            assert f"plan saved to {saved}" in planned, planned
+            assert json.loads(saved.read_text())["summary"]["changes"] > 0
             with timed(timings, "apply"):
-                first = gwc(capsys, "apply", str(site))
+                first = gwc(capsys, "apply", str(saved))
             assert "started in order: install, ce, wn01" in first, first
             finished: dict[str, float] = {}
             records = wait_for_markers(storage, consoles, finished)
@@ -279,13 +287,13 @@ def test_apply_boots_the_site_and_the_guests_configure_themselves_from_gwc_files
             assert "received hello from wn01" in records["ce"], records["ce"]
 
             with timed(timings, "second apply"):
-                second = gwc(capsys, "apply", str(site))
+                second = gwc(capsys, "apply", "-y", str(site))
             status = gwc(capsys, "status", str(site))
             for name in NODES:
                 assert re.search(rf"^{name}\s+laptop\s+running\b", status, re.MULTILINE), status
 
             with timed(timings, "destroy"):
-                destroyed = gwc(capsys, "destroy", str(site))
+                destroyed = gwc(capsys, "destroy", "-y", str(site))
         connection = daemon.connect()
         try:
             assert [d.name() for d in connection.listAllDomains()] == [], destroyed

@@ -210,7 +210,7 @@ def test_gwc_apply_runs_the_site_through_libvirts_xen_driver(xen: xen_host.XenHo
     site.write_text(source.replace('    storage = "/var/lib/gwlang/images";',
                                    f'    storage = "/var/lib/gwlang/pool";\n    uri = "{xen.libvirt_uri}";'))
 
-    applied = gwc("apply", str(site))
+    applied = gwc("apply", "-y", str(site))
     clock.lap("scenario 2: gwc apply (config disks, define, start x3)")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "started in order: install, ce, wn01" in applied.stdout, applied.stdout
@@ -225,12 +225,12 @@ def test_gwc_apply_runs_the_site_through_libvirts_xen_driver(xen: xen_host.XenHo
     assert status.returncode == 0, status.stdout + status.stderr
     for node in NODES:
         assert re.search(rf"^{node}\s+{HOST}\s+running\s+in sync", status.stdout, re.MULTILINE), status.stdout
-    again = gwc("apply", str(site))
+    again = gwc("apply", "-y", str(site))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "nothing changed" in again.stdout, again.stdout
     clock.lap("scenario 2: gwc status, second apply")
 
-    destroyed = gwc("destroy", str(site))
+    destroyed = gwc("destroy", "-y", str(site))
     clock.lap("scenario 2: gwc destroy")
     assert running_guests(xen) == []
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr

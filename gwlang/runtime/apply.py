@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from gwlang.runtime.backend import Host, HostError, LockHolder, Unsupported, connect, this_machine
 from gwlang.runtime.configdisk import BuildFailed, build_image
+from gwlang.runtime.live import LiveHost
 from gwlang.runtime.plan import (
     Action,
     CreatePool,
@@ -103,8 +104,26 @@ class Outcome:
         return any(report.done for report in self.hosts)
 
 
+Verify = Callable[[Mapping[str, LiveHost | str], Mapping[str, Elsewhere]], list[str]]
+"""Given each host's state read under the lock: what differs from the plan being applied (nothing: go on)."""
+
+
+class Stale(Exception):
+    """The hosts are not as the plan being applied saw them (`changes`, one line each); nothing was done."""
+
+    def __init__(self, changes: list[str]) -> None:
+        super().__init__(changes[0])
+        self.changes = changes
+
+
 def apply_site(target: SiteTarget, options: PlanOptions, break_lock: bool = False, hooks: Hooks | None = None,
-               progress: Progress | None = None) -> Outcome:
+               progress: Progress | None = None, verify: Verify | None = None) -> Outcome:
+    """Every host made to match `target`; with `verify`, only if the hosts are still as a plan saw them.
+
+    Each host is read once, under the lock, and planned from that state: a
+    saved or confirmed plan is checked (`verify`, raising `Stale` before any
+    step) against the very state the steps are then taken from.
+    """
     signals = {name: NodeSignal() for name in target.nodes}
     outcome = Outcome(target.site, [HostReport(host.name, host.uri) for host in target.hosts])
     holder = LockHolder(this_machine(), _pid(), int(time.time()))
@@ -115,14 +134,18 @@ def apply_site(target: SiteTarget, options: PlanOptions, break_lock: bool = Fals
     locks = _Locks(target.hosts, holder, progress)
     try:
         locks.take(break_lock)
+        live = _read_hosts(runs, locks)
+        changes = verify(live, elsewhere) if verify is not None else []
+        if changes:
+            raise Stale(changes)
         jobs = []
         for run in runs:
-            reached = locks.connection(run.host)
-            if isinstance(reached, str):
-                run.report.fail(None, reached)
+            reached, state = locks.connection(run.host), live.get(run.host.name)
+            if isinstance(reached, str) or not isinstance(state, LiveHost):
+                run.report.fail(None, reached if isinstance(reached, str) else str(state))
                 run.settle_all()
             else:
-                jobs.append(functools.partial(run.apply, reached, options, elsewhere))
+                jobs.append(functools.partial(run.apply, reached, state, options, elsewhere))
         _in_threads(jobs)
     finally:
         for host, reason in locks.release():
@@ -191,6 +214,23 @@ class _Locks:
         return failures
 
 
+def _read_hosts(runs: Sequence[_HostRun], locks: _Locks) -> dict[str, LiveHost | str]:
+    """Each host's state through the apply's connection, under the lock, or why it could not be read."""
+    found: dict[str, LiveHost | str] = {}
+
+    def read(host: HostTarget) -> None:
+        reached = locks.connection(host)
+        if isinstance(reached, str):
+            found[host.name] = reached
+            return
+        try:
+            found[host.name] = reached.read()
+        except HostError as failure:
+            found[host.name] = str(failure)
+    _in_threads([functools.partial(read, run.host) for run in runs])
+    return found
+
+
 def destroy_site(target: SiteTarget, delete_storage: bool, hooks: Hooks | None = None,
                  progress: Progress | None = None) -> Outcome:
     """Stop and undefine the site's domains, each after every guest that waits for it; volumes only if asked."""
@@ -248,10 +288,10 @@ class _HostRun:
 
     # ------------------------------------------------------------ apply
 
-    def apply(self, connection: Host, options: PlanOptions, elsewhere: Mapping[str, Elsewhere]) -> None:
-        """The host's part, on the apply's connection to its URI, under the lock (`_Locks`)."""
+    def apply(self, connection: Host, live: LiveHost, options: PlanOptions, elsewhere: Mapping[str, Elsewhere]) -> None:
+        """The host's part from its state `live`, on the apply's connection to its URI, under the lock (`_Locks`)."""
         try:
-            plan = plan_host(self.site, self.host, connection.read(), options, elsewhere)
+            plan = plan_host(self.site, self.host, live, options, elsewhere)
             self.report.plan = plan
             self._carry_out(connection, plan)
         except HostError as failure:

@@ -62,7 +62,7 @@ def describe(action: Action) -> str:
             assert_never(action)
 
 
-_MARKS = {CreatePool: "+", CreateVolume: "+", WriteConfigDisk: "+", Define: "+", Redefine: "~", SetAutostart: "~",
+MARKS = {CreatePool: "+", CreateVolume: "+", WriteConfigDisk: "+", Define: "+", Redefine: "~", SetAutostart: "~",
           Start: ">", Restart: ">", Hold: "=", Remove: "-", Orphan: "?", Refuse: "!"}
 
 
@@ -74,7 +74,7 @@ def render_host_plan(plan: HostPlan) -> list[str]:
         return [f"{head}: up to date"]
     lines = [f"{head}:"]
     for action in plan.actions:
-        lines.append(f"  {_MARKS[type(action)]} {describe(action)}")
+        lines.append(f"  {MARKS[type(action)]} {describe(action)}")
         if isinstance(action, Redefine):
             lines += [f"      {change}" for change in action.changes]
     return lines
@@ -157,8 +157,10 @@ class StatusRow:
     node: str
     host: str
     state: str
-    definition: str
+    definition: str                 # in words, for the table
     read: bool = True               # False: the node's host could not be read
+    sync: str = "in-sync"           # in-sync, changed, drifted, foreign, not-defined, unknown (for JSON)
+    changes: tuple[str, ...] = ()   # what drifted, one line each
 
 
 def render_status(rows: Sequence[StatusRow]) -> str:

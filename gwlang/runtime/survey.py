@@ -22,17 +22,7 @@ def read_site(target: SiteTarget) -> dict[str, LiveHost | str]:
     found: dict[str, LiveHost | str] = {}
 
     def read(host: HostTarget) -> None:
-        try:
-            connection = connect(host.uri)
-        except HostError as failure:
-            found[host.name] = str(failure)
-            return
-        try:
-            found[host.name] = connection.read()
-        except HostError as failure:
-            found[host.name] = str(failure)
-        finally:
-            connection.close()
+        found[host.name] = read_site_host(host)
 
     threads = [threading.Thread(target=read, args=(host,)) for host in target.hosts]
     for thread in threads:
@@ -82,33 +72,80 @@ def _elsewhere(connection: Host, node: OutsideNode) -> Elsewhere:
 
 
 def plan(target: SiteTarget, options: PlanOptions) -> Plan:
-    return plan_site(target, read_site(target), options, read_elsewhere(target))
+    return survey(target, options)[0]
 
 
-def status(target: SiteTarget) -> tuple[list[StatusRow], list[str]]:
-    """A row per node (in start order per host), and a line per host that could not be read."""
+def survey(target: SiteTarget, options: PlanOptions) -> tuple[Plan, dict[str, LiveHost | str]]:
+    """The plan, and the live state it was computed from (a saved plan records it)."""
+    live = read_site(target)
+    return plan_site(target, live, options, read_elsewhere(target)), live
+
+
+def destroy_preview(target: SiteTarget, delete_storage: bool) -> tuple[list[str], list[str]]:
+    """What `gwc destroy` would do, host by host as lines (for its confirmation), and the hosts not read."""
+    lines: list[str] = []
+    unread: list[str] = []
+    for host in target.hosts:
+        state = read_site_host(host)
+        if isinstance(state, str):
+            lines.append(f"host {host.name} ({host.uri}): cannot be reached: {state}")
+            unread.append(host.name)
+            continue
+        steps = []
+        for node in reversed(host.nodes):
+            domain = state.domains.get(node.name)
+            if domain is not None and (domain.owner is None or domain.owner.site != target.site):
+                steps.append(f"  ! refuse {node.name}: a domain of that name was not defined by gwc for this site")
+            elif domain is not None:
+                steps.append(f"  - {'stop and ' if domain.running else ''}undefine {node.name}")
+            if delete_storage:
+                paths = [v.path for v in node.volumes] + ([node.config_disk.path] if node.config_disk else [])
+                steps += [f"  - delete volume {path}" for path in paths if path in state.volumes]
+        lines += [f"host {host.name} ({host.uri}):", *steps] if steps else [f"host {host.name} ({host.uri}): "
+                                                                             "nothing to destroy"]
+    return lines, unread
+
+
+def read_site_host(host: HostTarget) -> LiveHost | str:
+    """One host's live state, or the reason it could not be read."""
+    try:
+        connection = connect(host.uri)
+    except HostError as failure:
+        return str(failure)
+    try:
+        return connection.read()
+    except HostError as failure:
+        return str(failure)
+    finally:
+        connection.close()
+
+
+def status(target: SiteTarget) -> tuple[list[StatusRow], list[tuple[str, str, str]]]:
+    """A row per node (in start order per host), and each host that could not be read (host, URI, reason)."""
     live = read_site(target)
     rows: list[StatusRow] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str, str]] = []
     for host in target.hosts:
         state = live[host.name]
         if isinstance(state, str):
-            problems.append(f"host `{host.name}` ({host.uri}): {state}")
-            rows += [StatusRow(node.name, host.name, "unknown", "host unreachable", read=False) for node in host.nodes]
+            problems.append((host.name, host.uri, state))
+            rows += [StatusRow(node.name, host.name, "unknown", "host unreachable", read=False, sync="unknown")
+                     for node in host.nodes]
             continue
         for node in host.nodes:
             domain = state.domains.get(node.name)
             if domain is None:
-                rows.append(StatusRow(node.name, host.name, "not defined", "-"))
+                rows.append(StatusRow(node.name, host.name, "not defined", "-", sync="not-defined"))
             elif domain.owner is None or domain.owner.site != target.site:
-                rows.append(StatusRow(node.name, host.name, domain.state, "not gwc's (foreign domain)"))
+                rows.append(StatusRow(node.name, host.name, domain.state, "not gwc's (foreign domain)",
+                                      sync="foreign"))
             else:
                 changes = differences(domain.facts, significant(node.xml))
                 if domain.owner.hash != node.hash:
-                    verdict = "changed in the sources (apply to update)"
+                    sync, verdict = "changed", "changed in the sources (apply to update)"
                 elif changes:
-                    verdict = "drifted: " + "; ".join(changes)
+                    sync, verdict = "drifted", "drifted: " + "; ".join(changes)
                 else:
-                    verdict = "in sync"
-                rows.append(StatusRow(node.name, host.name, domain.state, verdict))
+                    sync, verdict = "in-sync", "in sync"
+                rows.append(StatusRow(node.name, host.name, domain.state, verdict, sync=sync, changes=changes))
     return rows, problems
