@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     runtime.register(commands, common)
     from gwlang.commands import doc
     doc.register(commands, common)
+    from gwlang.commands import repl
+    repl.register(commands, common)
     return parser
 
 
@@ -159,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if arguments.command == "eval":
             return command_eval(arguments)
+        if getattr(arguments, "main_thread", False):   # an interactive loop (`gwc repl`): Ctrl-C must reach it
+            return int(arguments.handler(arguments))
         return run_site_command(arguments)
     except (UsageError, BadPath) as problem:
         print(f"gwc: error: {problem}\nRun `gwc --help` for usage.", file=sys.stderr)
