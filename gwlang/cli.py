@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     doc.register(commands, common)
     from gwlang.commands import repl
     repl.register(commands, common)
+    from gwlang.commands import completion
+    completion.register(commands, common)
     return parser
 
 
