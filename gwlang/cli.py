@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     repl.register(commands, common)
     from gwlang.commands import completion
     completion.register(commands, common)
+    from gwlang.commands import init
+    init.register(commands, common)
     return parser
 
 
