@@ -19,7 +19,7 @@ INIT_EPILOG = """\
 examples:
   gwc init my-grid                 a new project in my-grid/, its site named `my-grid`
   gwc init my-grid --site dcu      the site named `dcu`
-  gwc init                         in the current folder, if it is empty
+  cd empty-folder && gwc init      in the current folder, if it is empty
 """
 
 SITE = """\
