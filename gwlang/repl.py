@@ -11,7 +11,12 @@ module's own names stay as they were.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import re
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +103,9 @@ class Repl:
     def run(self, text: str) -> Answer:
         """Answer one complete input; every error becomes diagnostics, never an exception."""
         try:
-            return run_deep(lambda: self._run(text.strip()))
+            return _interruptible(lambda: self._run(text.strip()))
+        except KeyboardInterrupt:
+            return Answer(problem="interrupted")
         except GwError as failure:
             return Answer(diagnostics=failure.diagnostics)
         except OutOfMemory as stopped:
@@ -249,6 +256,28 @@ class _Bound:
 
 
 _BOUND = _Bound()
+
+
+def _interruptible(function: Callable[[], Answer]) -> Answer:
+    """`run_deep`, and on Ctrl-C the evaluation thread stopped too, not left running behind the prompt.
+
+    The interrupt reaches the main thread, waiting for the evaluation; the
+    same exception is raised into the evaluation (as the memory guard does),
+    whose thunks go back to unevaluated on the way out, so the values stay
+    usable.
+    """
+    limit, thresholds = sys.getrecursionlimit(), gc.get_threshold()
+    try:
+        return run_deep(function)
+    except KeyboardInterrupt:
+        for thread in threading.enumerate():
+            if thread.name == "gw-eval" and thread.ident is not None:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                                           ctypes.py_object(KeyboardInterrupt))
+                thread.join()
+        sys.setrecursionlimit(limit)
+        gc.set_threshold(*thresholds)
+        raise
 
 
 def _as_module(text: str) -> str:

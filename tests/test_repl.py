@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,12 +93,23 @@ def _read_until(fd: int, wanted: bytes, seen: bytearray) -> bytes:
     return found
 
 
-def test_tab_completion_and_history_on_a_terminal(tmp_path: Path) -> None:
+def _on_a_terminal(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`gwc repl ARGS` with a pseudo-terminal as its controlling terminal, so Ctrl-C is a signal."""
     environment = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "dumb", "NO_COLOR": "1"}
     leader, follower = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "gwlang", "repl", "sites/tcd.gw"], cwd=ROOT, env=environment,
-                             stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+
+    def take_the_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    child = subprocess.Popen([sys.executable, "-m", "gwlang", "repl", *args], cwd=ROOT, env=environment,
+                             stdin=follower, stdout=follower, stderr=follower, close_fds=True,
+                             preexec_fn=take_the_terminal)
     os.close(follower)
+    return child, leader
+
+
+def test_tab_completion_and_history_on_a_terminal(tmp_path: Path) -> None:
+    child, leader = _on_a_terminal(tmp_path, "sites/tcd.gw")
     seen = bytearray()
     try:
         assert b"loaded sites/tcd.gw" in _read_until(leader, b"gw> ", seen)
@@ -118,3 +131,27 @@ def test_tab_completion_and_history_on_a_terminal(tmp_path: Path) -> None:
         os.close(leader)
     history = (tmp_path / "gwlang" / "repl_history").read_text()
     assert "hostIn 10.0.0.0/8 7" in history and ":show ce" in history
+
+
+def test_ctrl_c_stops_an_evaluation_and_the_session_goes_on(tmp_path: Path) -> None:
+    child, leader = _on_a_terminal(tmp_path)
+    seen = bytearray()
+    try:
+        _read_until(leader, b"gw> ", seen)
+        # Ten billion additions: it never ends by itself while the test waits.
+        os.write(leader, b"foldl (a: x: a + foldl (b: y: b + y) 0 (genList (i: i) 100000)) 0 "
+                         b"(genList (i: i) 100000)\r")
+        _read_until(leader, b"100000)\r\n", seen)
+        os.write(leader, b"\x03")
+        after = _read_until(leader, b"gw> ", seen)
+        assert b"interrupted" in after
+        os.write(leader, b"1 + 1\r")
+        assert b"\r\n2\r\n" in _read_until(leader, b"gw> ", seen)
+        os.write(leader, b"\x04")
+        _read_until(leader, b"\n", seen)
+        assert child.wait(timeout=60) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(leader)

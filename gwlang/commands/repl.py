@@ -45,7 +45,7 @@ def command_repl(arguments: argparse.Namespace) -> int:
     """The loop, on the main thread so that Ctrl-C reaches it; each input is evaluated with a deep stack."""
     from gwlang.cli import EXIT_ERRORS, EXIT_OK, UsageError, _use_colour, report
     from gwlang.paths import checked
-    from gwlang.repl import Repl, render
+    from gwlang.repl import Answer, Repl, render
     interactive = sys.stdin.isatty()
     repl = Repl(arguments.include)
     if arguments.file is not None:
@@ -63,7 +63,10 @@ def command_repl(arguments: argparse.Namespace) -> int:
         if interactive:
             print(BANNER.format(where=f" in the scope of {arguments.file}" if arguments.file else ""))
         for text in _inputs(repl, interactive):
-            answer = repl.run(text)
+            try:
+                answer = repl.run(text)
+            except KeyboardInterrupt:   # between two evaluations
+                answer = Answer(problem="interrupted")
             if answer.text:
                 print(answer.text, flush=True)
             if answer.diagnostics:
@@ -78,11 +81,19 @@ def command_repl(arguments: argparse.Namespace) -> int:
 
 
 def _inputs(repl: Repl, interactive: bool) -> Iterator[str]:
-    """Complete inputs: lines, joined while an input is unfinished (an open `{`, a trailing `+`)."""
+    """Complete inputs: lines, joined while an input is unfinished (an open `{`, a trailing `+`).
+
+    Ctrl-C drops the input being typed, as in a shell; during an evaluation
+    `Repl.run` takes it.
+    """
     pending: list[str] = []
     while True:
         try:
             line = input("... " if pending else "gw> ") if interactive else _read_line()
+            pending.append(line)
+            text = "\n".join(pending)
+            if repl.unfinished(text):
+                continue
         except EOFError:
             if pending:
                 yield "\n".join(pending)
@@ -93,11 +104,8 @@ def _inputs(repl: Repl, interactive: bool) -> Iterator[str]:
             print("\n(interrupted; Ctrl-D or `:quit` leaves)")
             pending = []
             continue
-        pending.append(line)
-        text = "\n".join(pending)
-        if not repl.unfinished(text):
-            pending = []
-            yield text
+        pending = []
+        yield text
 
 
 def _read_line() -> str:
