@@ -233,10 +233,21 @@ class Repl:
         """Every name an expression may use here: the prompt's, the module's and the builtins."""
         return sorted(self.scope.all_names())
 
-    def completions(self, text: str) -> list[str]:
-        """What `text` (the word before the cursor) may become: a command, a name, or `a.b` an attribute."""
-        if text.startswith(":"):
+    def completions(self, text: str, line: str = "") -> list[str]:
+        """What `text` (the word before the cursor, in `line`) may become.
+
+        A `:command`; after `:show` or `:explain` a node, host or (dotted) path
+        in it; after `:load` a file; otherwise a name in scope or `a.b` an
+        attribute of a value.
+        """
+        if text.startswith(":") and " " not in line.lstrip():
             return [c + " " for c in COMMANDS if c.startswith(text)]
+        command = line.lstrip().split(" ", 1)[0] if line.lstrip().startswith(":") else ""
+        if command in (":load", ":l"):
+            return [str(p) + ("/" if p.is_dir() else "") for p in sorted(Path().glob(text + "*"))
+                    if p.is_dir() or p.suffix == ".gw"]
+        if command in (":show", ":s", ":explain", ":e"):
+            return [path for path in self._entity_paths(text) if path.startswith(text)]
         if "." in text:
             head, _, last = text.rpartition(".")
             return [f"{head}.{key}" for key in self._attributes(head) if key.startswith(last)]
@@ -249,6 +260,30 @@ class Repl:
         except (GwError, RecursionError, OutOfMemory):
             return []
         return sorted(value.attrs) if isinstance(value, AttrSet) else []
+
+    def _entity_paths(self, text: str) -> list[str]:
+        """Nodes and hosts of the loaded sites, then the attributes along a dotted path in one of them."""
+        try:
+            return run_deep(lambda: self._walk_entities(text.split(".")))
+        except (GwError, RecursionError, OutOfMemory):
+            return []
+
+    def _walk_entities(self, parts: list[str]) -> list[str]:
+        found: list[str] = []
+        for site in self.program.sites():
+            entities = self.program.entities(site)
+            if len(parts) == 1:
+                found += [*entities.nodes, *entities.hosts]
+                continue
+            entity = entities.nodes.get(parts[0]) or entities.hosts.get(parts[0])
+            value: Any = entity.config if entity is not None else None
+            for name in parts[1:-1]:
+                value = self.program.session.evaluator.force(value)
+                value = value.attrs.get(name) if isinstance(value, AttrSet) else None
+            value = self.program.session.evaluator.force(value)
+            if isinstance(value, AttrSet):
+                found += [".".join([*parts[:-1], key]) for key in sorted(value.attrs)]
+        return list(dict.fromkeys(found))
 
 
 class _Bound:

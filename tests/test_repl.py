@@ -119,8 +119,14 @@ def test_tab_completion_and_history_on_a_terminal(tmp_path: Path) -> None:
         assert b"10.0.0.7" in _read_until(leader, b"gw> ", seen)
         os.write(leader, b":sh\t")                   # commands complete too
         _read_until(leader, b":show ", seen)
-        os.write(leader, b"ce\r")
+        os.write(leader, b"c\t")                     # after `:show`, the site's nodes
+        _read_until(leader, b"ce", seen)
+        os.write(leader, b"\r")
         assert b"cpu-weight = 512;" in _read_until(leader, b"gw> ", seen)
+        os.write(leader, b":explain ce.vm.mem\t")   # and paths inside one
+        _read_until(leader, b"ce.vm.memory", seen)
+        os.write(leader, b"\r")
+        assert b"tcd.ce.vm.memory = 1GiB" in _read_until(leader, b"gw> ", seen)
         os.write(leader, b"\x04")                    # Ctrl-D leaves
         _read_until(leader, b"\n", seen)
         assert child.wait(timeout=60) == 0
@@ -130,7 +136,7 @@ def test_tab_completion_and_history_on_a_terminal(tmp_path: Path) -> None:
             child.wait()
         os.close(leader)
     history = (tmp_path / "gwlang" / "repl_history").read_text()
-    assert "hostIn 10.0.0.0/8 7" in history and ":show ce" in history
+    assert "hostIn 10.0.0.0/8 7" in history and ":show ce" in history and ":explain ce.vm.memory" in history
 
 
 def test_ctrl_c_stops_an_evaluation_and_the_session_goes_on(tmp_path: Path) -> None:

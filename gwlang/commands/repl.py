@@ -152,5 +152,6 @@ class _LineEditing:
 
     def complete(self, text: str, state: int) -> str | None:
         if state == 0:
-            self.matches = self.repl.completions(text)
+            import readline
+            self.matches = self.repl.completions(text, readline.get_line_buffer())
         return self.matches[state] if state < len(self.matches) else None
