@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gwlang.commands.sites import with_program
-from gwlang.model.program import Program
-from gwlang.model.reference import ANY_KEY, Attribute, attributes
+if TYPE_CHECKING:   # the model loads only when the command runs: `gwc --version` stays fast
+    from gwlang.model.program import Program
+    from gwlang.model.reference import Attribute
 
 DOC_EPILOG = """\
 examples:
@@ -46,7 +46,9 @@ def register(commands: argparse._SubParsersAction[Any], common: argparse.Argumen
 
 def command_doc(arguments: argparse.Namespace) -> str:
     from gwlang.cli import UsageError
+    from gwlang.commands.sites import with_program
     from gwlang.eval.modules import stdlib_root
+    from gwlang.model.reference import attributes
     from gwlang.paths import checked
     file, path = arguments.file, arguments.path
     if file is not None and path is None and not _looks_like_file(file):
@@ -95,6 +97,7 @@ def terminal(rows: list[Attribute], path: str | None) -> str:
 
 def _matches(pattern: tuple[str, ...], wanted: list[str]) -> bool:
     """`node.disks.xvda.size` is `node.disks.<name>.size`."""
+    from gwlang.model.reference import ANY_KEY
     return len(pattern) == len(wanted) and all(p in (w, ANY_KEY) for p, w in zip(pattern, wanted, strict=True))
 
 
