@@ -112,3 +112,11 @@ def test_a_broken_file_reports_its_diagnostics(tmp_path: Path) -> None:
 
 def test_markdown_with_a_path_is_a_usage_error() -> None:
     assert gwc("doc", "--markdown", "node.vm").returncode == 2
+
+
+def test_an_unwritable_output_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = gwc("doc", "--markdown", "-o", str(tmp_path / "file" / "ref.md"))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith(f"gwc: error: cannot write `{tmp_path}/file/ref.md`: ")
+    assert len(done.stderr.splitlines()) == 1

@@ -73,3 +73,11 @@ def test_a_name_that_cannot_name_a_site_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "`9lives` cannot name a site" in done.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_a_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = gwc("init", "file/project", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith("gwc: error: cannot create the project in ")
+    assert len(done.stderr.splitlines()) == 1

@@ -161,3 +161,10 @@ def test_ctrl_c_stops_an_evaluation_and_the_session_goes_on(tmp_path: Path) -> N
             child.kill()
             child.wait()
         os.close(leader)
+
+
+def test_without_the_standard_library() -> None:
+    done = subprocess.run([sys.executable, "-m", "gwlang", "repl"], input="1\n", capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, env={**os.environ, "GWLANG_STDLIB": "/nonexistent"})
+    assert done.returncode == 1
+    assert done.stderr.startswith("error[E0711]: the standard library is missing")

@@ -69,7 +69,11 @@ def command_doc(arguments: argparse.Namespace) -> str:
         return terminal(rows, path)
     text = with_program(arguments, run)
     if arguments.output:
-        Path(arguments.output).write_text(text + "\n")
+        from gwlang.commands.sites import CommandAborted
+        try:
+            Path(arguments.output).write_text(text + "\n")
+        except OSError as failure:
+            raise CommandAborted(f"cannot write `{arguments.output}`: {failure.strerror}") from None
         return ""
     return text
 

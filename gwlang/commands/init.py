@@ -114,9 +114,13 @@ def command_init(arguments: argparse.Namespace) -> str:
         Path("README.md"): README.format(name=name),
         Path(".gitignore"): GITIGNORE,
     }
-    for relative, text in files.items():
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_text(text)
+    try:
+        for relative, text in files.items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
+    except OSError as failure:
+        from gwlang.commands.sites import CommandAborted
+        raise CommandAborted(f"cannot create the project in `{folder}`: {failure.strerror}") from None
     where = "" if str(arguments.directory) == "." else f"cd {arguments.directory}\n  "
     return (f"created {', '.join(str(path) for path in files)} in {folder}\nnext:\n  {where}"
             "gwc compile                   # sites/ -> generated/\n"

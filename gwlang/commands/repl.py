@@ -44,10 +44,15 @@ def register(commands: argparse._SubParsersAction[Any], common: argparse.Argumen
 def command_repl(arguments: argparse.Namespace) -> int:
     """The loop, on the main thread so that Ctrl-C reaches it; each input is evaluated with a deep stack."""
     from gwlang.cli import EXIT_ERRORS, EXIT_OK, UsageError, _use_colour, report
+    from gwlang.diagnostics import GwError
     from gwlang.paths import checked
     from gwlang.repl import Answer, Repl, render
     interactive = sys.stdin.isatty()
-    repl = Repl(arguments.include)
+    try:
+        repl = Repl(arguments.include)
+    except GwError as failure:   # no standard library, say
+        report(failure.diagnostics, arguments)
+        return EXIT_ERRORS
     if arguments.file is not None:
         if not checked(arguments.file, "the file").exists():
             raise UsageError(f"no such file or folder: {arguments.file}")
