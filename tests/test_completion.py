@@ -54,6 +54,8 @@ def test_bash_completes_commands_options_and_names(path_with_gwc: dict[str, str]
     assert nodes == ["install", "ce", "se", "ui", "wn01", "wn02", "gw"]
     assert bash_completions(["gwc", "check", "--site", "u"], path_with_gwc) == ["ucc", "ucd"]
     assert bash_completions(["gwc", "doc", "node.vm.m"], path_with_gwc) == ["node.vm.memory", "node.vm.maxmem"]
+    assert bash_completions(["gwc", "explain", "sites/tcd.gw", "ce.vm.m"], path_with_gwc) == [
+        "ce.vm.memory", "ce.vm.maxmem"]
 
 
 def test_the_hidden_helper_stays_hidden(path_with_gwc: dict[str, str]) -> None:
@@ -68,6 +70,8 @@ def test_the_helper_reads_the_sources_typed_so_far(tmp_path: Path) -> None:
         return subprocess.run([sys.executable, "-m", "gwlang", "__complete", *words], capture_output=True,
                               text=True, cwd=cwd, timeout=120)
     assert names("hosts", "show", "sites/lab.gw").stdout.split() == ["laptop"]
+    targets = names("targets", "explain").stdout.split()   # several sites: each path starts with one
+    assert "ucd.se.vm.memory" in targets and "tcd.gw.memory" in targets and "ucd.domain" in targets
     sites = names("sites").stdout.split()
     assert sites == sorted(path.stem for path in (ROOT / "sites").glob("*.gw"))
     (tmp_path / "broken.gw").write_text("site x {")

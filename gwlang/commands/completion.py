@@ -4,7 +4,8 @@ The scripts complete commands, options, their choices and files from the
 parser itself, so they never drift from it.  Names that live in the sources
 come from a hidden helper, `gwc __complete KIND WORDS...`: `--site` offers
 the sites, `--node` (and `gwc console NODE`) the nodes and hosts, `--host`
-the hosts, and `gwc doc`'s PATH the attribute paths, read from the `.gw`
+the hosts, `gwc doc`'s PATH the attribute paths and `gwc explain`'s target
+`NODE.PATH` (from the schemas, so nothing is evaluated), read from the `.gw`
 files named on the command line so far (`sites/` when none is).
 """
 
@@ -12,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gwlang.eval.values import Declaration
+    from gwlang.model.program import Program
 
 SHELLS = ("bash", "zsh", "fish")
-KINDS = ("sites", "nodes", "hosts", "attributes")
+KINDS = ("sites", "nodes", "hosts", "attributes", "targets")
 
 COMPLETION_EPILOG = """\
 examples:
@@ -98,6 +103,8 @@ def _annotate_command(command: str, parser: argparse.ArgumentParser, files: Any,
             action.complete = files   # type: ignore[attr-defined]
         elif not options and action.dest == "node":
             action.complete = _names("nodes")   # type: ignore[attr-defined]
+        elif not options and command == "explain" and action.dest == "target":
+            action.complete = _names("targets")   # type: ignore[attr-defined]
         elif not options and command == "doc":   # `gwc doc node.vm.<Tab>`, rather than files
             action.complete = _names("attributes")   # type: ignore[attr-defined]
         elif not options and action.dest in ("file", "sources", "directory"):
@@ -129,14 +136,30 @@ def names(kind: str, words: list[str]) -> list[str]:
         return []
     program = load_program(gw_files(sources), _includes(words))
     wanted = _option(words, "--site")
+    sites = program.sites()
     found: list[str] = []
-    for site in program.sites():
+    for site in sites:
         if kind == "sites":
             found.append(site.name)
+        elif kind == "targets":
+            found += _targets(program, site, prefix=f"{site.name}." if len(sites) > 1 and wanted is None else "")
         elif wanted in (None, site.name):
             entities = program.entities(site)
             found += [*entities.nodes, *entities.hosts] if kind == "nodes" else list(entities.hosts)
     return list(dict.fromkeys(found))
+
+
+def _targets(program: Program, site: Declaration, prefix: str) -> list[str]:
+    """`NODE.PATH`, `HOST.PATH` and the site's own `PATH`s, from the schemas: nothing is evaluated."""
+    from gwlang.model.reference import ANY_KEY, attributes
+    rows = attributes(program.schemas, list(program.session.loader.modules.values()))
+    paths = {kind: [".".join(row.path[1:]) for row in rows if row.path[0] == kind and ANY_KEY not in row.path]
+             for kind in ("site", "host", "node")}
+    entities = program.entities(site)
+    found = [f"{prefix}{path}" for path in paths["site"]]
+    for kind, names in (("node", entities.nodes), ("host", entities.hosts)):
+        found += [f"{prefix}{name}.{path}" for name in names for path in paths[kind]]
+    return found
 
 
 def _sources(words: list[str], default: bool) -> list[Path]:
