@@ -47,6 +47,11 @@ COMMANDS = [
     Command("status", "gwlang.commands.runtime", "each node's host, live state and drift"),
     Command("destroy", "gwlang.commands.runtime", "stop and undefine the site's domains"),
     Command("console", "gwlang.commands.runtime", "a node's serial console"),
+    Command("doc", "gwlang.commands.doc", "the attribute reference of the schemas and profiles"),
+    Command("repl", "gwlang.commands.repl", "evaluate expressions interactively"),
+    Command("init", "gwlang.commands.init", "start a new project"),
+    Command("completion", "gwlang.commands.completion", "print a shell completion script"),
+    Command("__complete", "gwlang.commands.completion", ""),   # hidden: names for the completion scripts
 ]
 
 MAIN_EPILOG = """\
@@ -78,7 +83,10 @@ class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
 
     def add_stub(self, command: Command) -> None:
         self.stubs[command.name] = command
-        super().add_parser(command.name, help=command.help, add_help=False)
+        if command.help:
+            super().add_parser(command.name, help=command.help, add_help=False)
+        else:       # a hidden command: not listed by `gwc --help`
+            super().add_parser(command.name, add_help=False)
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         """A command's real parser, in the place of its stub (argparse refuses a name twice)."""
@@ -151,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        if getattr(arguments, "main_thread", False):   # an interactive loop (`gwc repl`): Ctrl-C must reach it
+            return int(arguments.handler(arguments))
         return run_command(arguments)
     except BaseException as raised:     # every outcome, Ctrl-C and OutOfMemory included
         if not handles(raised):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -163,7 +164,8 @@ def test_example_of_the_readme_runs() -> None:
     assert (done.returncode, done.stdout) == (0, "true\n"), done.stderr
 
 
-@pytest.mark.parametrize("command", ["eval", "compile", "check", "show", "explain", "graph"])
+@pytest.mark.parametrize("command", ["eval", "compile", "check", "show", "explain", "graph", "doc", "repl",
+                                     "completion", "init"])
 def test_every_command_help_has_examples(command: str) -> None:
     done = run(command, "--help")
     assert done.returncode == 0
@@ -206,6 +208,7 @@ def test_every_help_example_runs(example: str, tmp_path: Path, capsys: pytest.Ca
     for folder in ("sites", "docs/examples", "generated"):           # `gwc compile` writes generated/
         shutil.copytree(ROOT / folder, tmp_path / folder)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))   # `gwc repl FILE` reads its inputs: none
     status = cli.main(words[1:])
     captured = capsys.readouterr()
     assert status == cli.EXIT_OK, captured.err

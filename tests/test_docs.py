@@ -136,3 +136,71 @@ def test_builtin_example_evaluates_as_declared(spec: BuiltinSpec, tmp_path: Path
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert evaluate(spec.example, tmp_path) == spec.result
+
+
+# ---------------------------------------------------------------- docs/tools.md
+
+TOOLS = DOC.parent / "tools.md"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A ```console block: `$ ` commands run in one shell, and the output they print together."""
+    line: int
+    commands: list[str]
+    output: str
+    empty_folder: bool
+
+    def __str__(self) -> str:
+        return f"tools.md:{self.line}: {self.commands[0][:60]}"
+
+
+def console_sessions(text: str) -> list[Session]:
+    sessions = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("```console"):
+            end = lines.index("```", index + 1)
+            body = lines[index + 1:end]
+            commands = [entry[2:] for entry in body if entry.startswith("$ ")]
+            output = "".join(entry + "\n" for entry in body if not entry.startswith("$ "))
+            sessions.append(Session(index + 2, commands, output, "empty-folder" in line))
+    return sessions
+
+
+def expected_pattern(output: str) -> str:
+    """The output as a regular expression: `...` alone on a line stands for any lines, inside one for any text."""
+    parts = []
+    for line in output.splitlines():
+        parts.append(r"(?:[^\n]*\n)*?" if line == "..." else re.escape(line).replace(r"\.\.\.", "[^\n]*") + "\n")
+    return "".join(parts)
+
+
+SESSIONS = console_sessions(TOOLS.read_text())
+
+
+def test_the_tools_page_has_an_example_per_tool() -> None:
+    commands = " ".join(command for session in SESSIONS for command in session.commands)
+    for tool in ("gwc doc", "gwc repl", "gwc completion", "gwc init"):
+        assert tool in commands, tool
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=str)
+def test_tools_example(session: Session, tmp_path: Path) -> None:
+    """As a user would type them: `gwc` and `pytest` on PATH, from the root or an empty folder."""
+    import os
+    import subprocess
+    import sys
+    root = DOC.parent.parent
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for name, module in (("gwc", "gwlang"), ("pytest", "pytest")):
+        (folder / name).write_text(f'#!/bin/sh\nexec {sys.executable} -m {module} "$@"\n')
+        (folder / name).chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    environment = {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}", "PYTHONPATH": str(root),
+                   "NO_COLOR": "1"}
+    done = subprocess.run(["bash", "-c", "exec 2>&1\n" + "\n".join(session.commands)], capture_output=True,
+                          text=True, cwd=work if session.empty_folder else root, env=environment, timeout=600)
+    assert re.fullmatch(expected_pattern(session.output), done.stdout), done.stdout

@@ -150,12 +150,12 @@ def report(diagnostics: Sequence[Diagnostic], arguments: argparse.Namespace | No
     """Diagnostics in the chosen format: text on stderr (coloured on a terminal), or JSON on stdout."""
     from gwlang.diagnostics import render_all
     error_format = getattr(arguments, "error_format", "text")
-    colour = _use_colour(getattr(arguments, "color", "auto"), sys.stderr)
+    colour = use_colour(getattr(arguments, "color", "auto"), sys.stderr)
     text = render_all(sorted(diagnostics, key=lambda d: d.sort_key()), error_format, colour)
     print(text, file=sys.stderr if error_format == "text" else sys.stdout)
 
 
-def _use_colour(choice: str, stream: object) -> bool:
+def use_colour(choice: str, stream: object) -> bool:
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):

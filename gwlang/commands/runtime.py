@@ -219,7 +219,7 @@ def _need_terminal(command: str) -> None:
     """Without `-y`, apply and destroy ask on stdin: refuse at once (exit 2) when nobody can answer."""
     stdin = sys.stdin
     if stdin is None or not stdin.isatty():
-        from gwlang.cli import UsageError
+        from gwlang.commands.errors import UsageError
         raise UsageError(f"`gwc {command}` asks for confirmation and stdin is not a terminal: "
                          f"pass `-y` to {command} without asking")
 
@@ -292,7 +292,7 @@ def _saved_plan(arguments: argparse.Namespace) -> Path | None:
                                       ("--connect", arguments.connect), ("--prune", arguments.prune),
                                       ("--restart", arguments.restart), ("-I", arguments.include)) if value]
     if given:
-        from gwlang.cli import UsageError
+        from gwlang.commands.errors import UsageError
         raise UsageError(f"a saved plan carries the options it was made with: `gwc apply {path}` takes no "
                          f"{', '.join(f'`{flag}`' for flag in given)} (make a new plan with them)")
     return path
