@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     compile_command.register(commands, common)
     from gwlang.commands import runtime
     runtime.register(commands, common)
+    from gwlang.commands import lsp as lsp_command
+    lsp_command.register(commands, common)
     return parser
 
 
