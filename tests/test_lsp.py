@@ -8,6 +8,7 @@ disk are never changed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -24,6 +25,7 @@ TCD = ROOT / "sites" / "tcd.gw"
 UCC = ROOT / "sites" / "ucc.gw"
 GATEWAY = ROOT / "stdlib" / "grid" / "gateway.gw"
 ROLES = ROOT / "stdlib" / "grid" / "roles.gw"
+VERSIONS = itertools.count(2)
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,11 @@ def opened(client: LspClient) -> Iterator[list[str]]:
     yield uris
     for uri in uris:
         client.notify("textDocument/didClose", lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    # The server handles messages in order: once a request is answered, the closes have published their
+    # (empty) diagnostics, which are dropped so that the next test reads only its own.
+    client.request("textDocument/documentSymbol", lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(TCD.as_uri())))
+    while not client.diagnostics.empty():
+        client.diagnostics.get_nowait()
 
 
 def open_file(client: LspClient, opened: list[str], path: Path, text: str | None = None) -> str:
@@ -141,6 +148,8 @@ def test_hover_on_names_shows_declarations_and_builtins(client: LspClient, opene
     assert "hostIn" in builtin and "(builtin)" in builtin
     node = hover_text(client, at(uri, text, "after = [ install ]", skip=11))
     assert "node install : installserver" in node
+    key = hover_text(client, at(uri, text, "xenbr0", skip=2))          # a key of a `{string: bridge}` set
+    assert "`host.bridges.xenbr0`: a `bridge` record" in key
 
 
 # ---------------------------------------------------------------- definition and references
@@ -185,6 +194,8 @@ def test_find_references(client: LspClient, opened: list[str]) -> None:
 
 
 def completions(client: LspClient, uri: str, text: str, needle: str) -> dict[str, lsp.CompletionItem]:
+    """What is offered at the end of `needle` in the buffer, once it holds `text`."""
+    client.change(uri, text, next(VERSIONS))
     where = position_of(text, needle, len(needle))
     found = client.call("textDocument/completion",
                         lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), where),
@@ -209,6 +220,8 @@ def test_completion(client: LspClient, opened: list[str]) -> None:
     assert "network" in site and "ntp" in site
     nested = completions(client, uri, text.replace("ntp = [", "network.su ntp = ["), "network.su")
     assert "subnet" in nested
+    keyed = text.replace("host gw { mem }", "host gw { bridges.br1. }")
+    assert set(completions(client, uri, keyed, "bridges.br1.")) == {"interface"}   # inside a set's value
     builtins = completions(client, uri, text, "network.subnet = ")
     assert builtins["hostIn"].detail is not None and builtins["hostIn"].detail.startswith("hostIn")
 

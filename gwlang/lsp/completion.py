@@ -16,10 +16,10 @@ from pathlib import Path
 from lsprotocol import types as lsp
 
 from gwlang.eval.builtins import REGISTRY
-from gwlang.lsp.features import field_at
+from gwlang.lsp.features import type_at
 from gwlang.lsp.index import Symbol, WorkspaceIndex
 from gwlang.model.schema import SchemaRegistry
-from gwlang.model.types import RecordType, describe
+from gwlang.model.types import NullableType, RecordType, describe
 from gwlang.syntax.unparse import expression
 
 _WORD = re.compile(r"[A-Za-z0-9_'\-.]*\Z")
@@ -68,12 +68,10 @@ def _enclosing_body(before: str) -> str | None:
 
 def _attributes(schemas: SchemaRegistry, kind: str, written: str) -> list[lsp.CompletionItem]:
     """The fields of the record the written path leads to (`vm.` -> `memory`, `vcpus`, ...)."""
-    path = tuple(written.split(".")[:-1])
-    record = schemas.records.get(kind)
-    if path:
-        spec = field_at(schemas, kind, path)
-        record = spec.type if spec is not None and isinstance(spec.type, RecordType) else None
-    if record is None:
+    record = type_at(schemas, kind, tuple(written.split(".")[:-1]))
+    while isinstance(record, NullableType):
+        record = record.inner
+    if not isinstance(record, RecordType):
         return []
     items = []
     for name, spec in record.fields.items():

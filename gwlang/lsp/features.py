@@ -159,7 +159,18 @@ def symbol_hover(symbol: Symbol) -> str:
 
 
 def field_at(schemas: SchemaRegistry, kind: str, path: tuple[str, ...]) -> FieldSpec | None:
-    """The schema field a body's path names: records by field name, `{K: T}` sets by any key."""
+    """The schema field a body's path names (None for a key of a `{K: T}` set, or no field)."""
+    found = _walk(schemas, kind, path)
+    return found[1] if found else None
+
+
+def type_at(schemas: SchemaRegistry, kind: str, path: tuple[str, ...]) -> Type | None:
+    """The type of what a body's path names: a field's, or the value type of a `{K: T}` set at a key."""
+    found = _walk(schemas, kind, path)
+    return found[0] if found else None
+
+
+def _walk(schemas: SchemaRegistry, kind: str, path: tuple[str, ...]) -> tuple[Type, FieldSpec | None] | None:
     if kind not in schemas.records:
         return None
     current: Type = schemas.entity(kind)
@@ -174,19 +185,23 @@ def field_at(schemas: SchemaRegistry, kind: str, path: tuple[str, ...]) -> Field
             return None
         found = current.fields[name]
         current = found.type
-    return found
+    return current, found
 
 
 def attribute_hover(use: AttributeUse, analysis: Analysis | None, schemas: SchemaRegistry | None) -> str:
     dotted = ".".join(use.path)
     parts = []
     spec = field_at(schemas, use.kind, use.path) if schemas else None
+    kind = type_at(schemas, use.kind, use.path) if schemas else None
     if spec is not None:
         parts.append(f"`{use.kind}.{dotted}`: {describe(spec.type)}")
         if spec.default is not None:
             parts.append(f"default: `{expression(spec.default)}`")
         if spec.doc:
             parts.append(spec.doc)
+    elif kind is not None:
+        owner = ".".join(use.path[:-1])
+        parts.append(f"`{use.kind}.{dotted}`: {describe(kind)} (`{use.path[-1]}` is a key of `{owner}`)")
     elif schemas is not None:
         parts.append(f"`{dotted}` is not declared in schema `{use.kind}`")
     if analysis is not None and use.site is not None:
