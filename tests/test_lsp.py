@@ -136,6 +136,11 @@ def test_hover_on_an_attribute_shows_schema_and_value(client: LspClient, opened:
     assert "ucc.ce.vm.memory = 2GiB" in shown                   # the evaluated value for that node
     assert f"sites/ucc.gw:{line_of(UCC, 'node ce {')}" in shown  # where it was defined
     assert "(profile `ce`)" in shown                            # and what it overrode
+    gateway_text = GATEWAY.read_text()
+    gateway = open_file(client, opened, GATEWAY)
+    template = hover_text(client, at(gateway, gateway_text, "cpus = 4", skip=1))
+    assert "`host.cpus`: an integer from 1 to 4096" in template
+    assert "in site `ucc`" in template and "ucc.gw.cpus = 4" in template   # through the open site extending it
 
 
 def test_hover_on_names_shows_declarations_and_builtins(client: LspClient, opened: list[str]) -> None:

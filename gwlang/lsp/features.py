@@ -1,10 +1,12 @@
 """Navigation and explanation: definition, references, rename, document symbols and hover.
 
 Each answer is a pure function of the workspace index (the syntax of the
-open and scanned files), and for hover of the analysis of the file (its
-schemas and its sites' values).  An attribute's hover is the schema's type,
-default and description, then what `gwc explain` says of it for the entity
-the body configures, in each concrete site of the file.
+open and scanned files), and for hover of the analyses of the file and of
+the open files importing it (their schemas and their sites' values).  An
+attribute's hover is the schema's type, default and description, then what
+`gwc explain` says of it for the entity the body configures, in the
+concrete sites of those files: a node of a template site shows its value in
+the sites extending it that are open.
 """
 
 from __future__ import annotations
@@ -122,12 +124,13 @@ def _detail(item: ast.SiteDecl | ast.ProfileDecl | ast.SchemaDecl | ast.HostDecl
 # ---------------------------------------------------------------- hover
 
 
-def hover(index: WorkspaceIndex, analysis: Analysis | None, schemas: SchemaRegistry | None,
+def hover(index: WorkspaceIndex, analyses: list[Analysis], schemas: SchemaRegistry | None,
           path: Path, offset: int) -> lsp.Hover | None:
+    """`analyses`: the file's own first, then those of open files importing it (their sites' values)."""
     use = index.attribute_at(path, offset)
     span: Span | None
     if use is not None:
-        text = attribute_hover(use, analysis, schemas)
+        text = attribute_hover(use, analyses, schemas)
         span = use.span
     else:
         symbol = index.at(path, offset)
@@ -188,7 +191,7 @@ def _walk(schemas: SchemaRegistry, kind: str, path: tuple[str, ...]) -> tuple[Ty
     return current, found
 
 
-def attribute_hover(use: AttributeUse, analysis: Analysis | None, schemas: SchemaRegistry | None) -> str:
+def attribute_hover(use: AttributeUse, analyses: list[Analysis], schemas: SchemaRegistry | None) -> str:
     dotted = ".".join(use.path)
     parts = []
     spec = field_at(schemas, use.kind, use.path) if schemas else None
@@ -204,19 +207,27 @@ def attribute_hover(use: AttributeUse, analysis: Analysis | None, schemas: Schem
         parts.append(f"`{use.kind}.{dotted}`: {describe(kind)} (`{use.path[-1]}` is a key of `{owner}`)")
     elif schemas is not None:
         parts.append(f"`{dotted}` is not declared in schema `{use.kind}`")
-    if analysis is not None and use.site is not None:
-        parts.extend(_explained(analysis, use))
+    if use.site is not None:
+        parts.extend(_explained(analyses, use))
     return "\n\n".join(parts)
 
 
-def _explained(analysis: Analysis, use: AttributeUse) -> list[str]:
-    """What `gwc explain` says of the path for the entity, in each concrete site of the file."""
-    shown = []
-    for site in analysis.site_names():
-        text = guarded(lambda site=site: _explain_in(analysis, use, site), lambda problems: None)
-        if text:
-            shown.append(f"in site `{site}`:\n```\n{text}\n```")
-    return shown
+# Values shown in one hover, at most: a template site's node is in every site extending it.
+SHOWN_SITES = 3
+
+
+def _explained(analyses: list[Analysis], use: AttributeUse) -> list[str]:
+    """What `gwc explain` says of the path for the entity, in the concrete sites of the analyses."""
+    shown: dict[str, str] = {}
+    for analysis in analyses:
+        for site in analysis.site_names():
+            if site in shown or len(shown) >= SHOWN_SITES:
+                continue
+            text = guarded(lambda site=site, analysis=analysis: _explain_in(analysis, use, site),
+                           lambda problems: None)
+            if text:
+                shown[site] = f"in site `{site}`:\n```\n{text}\n```"
+    return list(shown.values())
 
 
 def _explain_in(analysis: Analysis, use: AttributeUse, site: str) -> str | None:

@@ -190,7 +190,8 @@ def build_server(include: tuple[str, ...] = ()) -> GwServer:
             return None
         analysis = ls.current(place[0])
         schemas = analysis.program.schemas if analysis and analysis.program else ls.schemas
-        return features.hover(ls.index(), analysis, schemas, *place)
+        importers = [ls.analyses[other] for other in ls.dependents(place[0]) if other in ls.analyses]
+        return features.hover(ls.index(), [analysis, *importers] if analysis else importers, schemas, *place)
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: GwServer, params: lsp.DefinitionParams) -> list[lsp.Location]:
