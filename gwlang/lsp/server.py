@@ -84,7 +84,13 @@ class GwServer(LanguageServer):
         self.cancel(path)
         for target in [path, *self.dependents(path)]:
             self.cancel(target)
-            analysis = analyse(target, self.documents, self.include)
+            try:
+                analysis = analyse(target, self.documents, self.include)
+            except Exception as fault:
+                # A bug of gwc, not of the sources: said once in the editor's log, and the server goes on.
+                self.window_log_message(lsp.LogMessageParams(
+                    lsp.MessageType.Error, f"gwc: internal error analysing {target}: {type(fault).__name__}: {fault}"))
+                continue
             self.analyses[target] = analysis
             if analysis.program is not None:
                 self.schemas = analysis.program.schemas
