@@ -51,6 +51,7 @@ COMMANDS = [
     Command("repl", "gwlang.commands.repl", "evaluate expressions interactively"),
     Command("init", "gwlang.commands.init", "start a new project"),
     Command("completion", "gwlang.commands.completion", "print a shell completion script"),
+    Command("lsp", "gwlang.commands.lsp", "run the language server (for editors)"),
     Command("__complete", "gwlang.commands.completion", ""),   # hidden: names for the completion scripts
 ]
 

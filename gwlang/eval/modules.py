@@ -136,6 +136,15 @@ class ModuleLoader:
         self._load_dependencies(loaded)
         return loaded
 
+    def read_text(self, path: Path) -> str:
+        """A file's text; the language server reads an editor's unsaved buffer here instead."""
+        return path.read_text(encoding="utf-8")
+
+    def parse_text(self, path: Path, text: str) -> tuple[Source, ast.Module]:
+        """A file's source and syntax; the language server answers from its cache of parsed texts."""
+        source = Source(display_name(path), text, str(path))
+        return source, parse(source)
+
     def _load(self, path: Path, via: Span | None) -> LoadedModule:
         cached = self.modules.get(path)
         if cached is not None:
@@ -144,13 +153,13 @@ class ModuleLoader:
             if loading == path:
                 raise self._cycle(index, path, via)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = self.read_text(path)
         except (OSError, UnicodeDecodeError) as problem:
             reason = problem.strerror if isinstance(problem, OSError) and problem.strerror else str(problem)
             raise error("E0220", f"cannot read `{display_name(path)}`: {reason}", via,
                         "imported here" if via else "") from None
-        source = Source(display_name(path), text, str(path))
-        loaded = LoadedModule(path, source, parse(source))
+        loaded = LoadedModule(path, *self.parse_text(path, text))
+        source = loaded.source
         self._by_source[id(source)] = loaded
         self._loading.append((path, via))
         try:

@@ -88,9 +88,11 @@ class Program:
         return model
 
 
-def load_program(files: list[Path], include: list[str] | tuple[str, ...] = ()) -> Program:
+def load_program(files: list[Path], include: list[str] | tuple[str, ...] = (),
+                 session: Session | None = None) -> Program:
+    """`session` is a fresh one by default; the language server passes one reading its editor's buffers."""
     _require_stdlib()
-    session = Session(include)
+    session = session or Session(include)
     failures: list[GwError] = []
     inputs: list[LoadedModule] = []
     prelude = stdlib_root() / PRELUDE

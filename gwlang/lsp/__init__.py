@@ -1,0 +1,1 @@
+"""The language server (`gwc lsp`): editors get the compiler's diagnostics, schema and `explain` where they type."""
