@@ -33,6 +33,7 @@ examples:
   gwc eval docs/examples/gateway.gw              print a module's value
   gwc plan sites/tcd.gw                          what `gwc apply` would change on the hosts
   gwc apply sites/tcd.gw                         make the hosts match the sources (libvirt)
+  gwc report -o report                           an HTML report of every site (open report/index.html)
 
 Run `gwc COMMAND --help` for a command's options.
 """
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     compile_command.register(commands, common)
     from gwlang.commands import runtime
     runtime.register(commands, common)
+    from gwlang.commands import report as report_command
+    report_command.register(commands, common)
     return parser
 
 

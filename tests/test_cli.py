@@ -163,7 +163,7 @@ def test_example_of_the_readme_runs() -> None:
     assert (done.returncode, done.stdout) == (0, "true\n"), done.stderr
 
 
-@pytest.mark.parametrize("command", ["eval", "compile", "check", "show", "explain", "graph"])
+@pytest.mark.parametrize("command", ["eval", "compile", "check", "show", "explain", "graph", "report"])
 def test_every_command_help_has_examples(command: str) -> None:
     done = run(command, "--help")
     assert done.returncode == 0
