@@ -129,7 +129,7 @@ def test_a_failing_check_still_writes_the_model_and_the_errors(tmp_path: Path) -
     assert "error[E0507]: host `small` needs 5GiB" in errors
     assert f'href="../../{source_path("tests/cases/report/overcommitted.gw")}#L10"' in errors
     site = (folder / "sites/full/index.html").read_text()
-    assert 'class="bar over"' in site and "more than the host has" in site
+    assert 'class="bar over error"' in site and "more than the host has" in site
     assert not (folder / "artefacts").exists()
     assert broken_links(folder) == []
 
@@ -167,3 +167,17 @@ def test_highlighting_keeps_every_line_and_escapes_it(text: str) -> None:
     assert all("<x>" not in line and "& " not in line for line in lines)
     assert [re.sub(r"<[^>]+>", "", line).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
             .replace("&#34;", '"').replace("&#39;", "'") for line in lines] == text.splitlines()
+
+
+def test_the_link_reader_finds_what_is_broken(hostile: Path, tmp_path: Path) -> None:
+    """The check the browser test relies on can fail: a missing page, a missing anchor, an address outside."""
+    copy = tmp_path / "report"
+    shutil.copytree(hostile, copy)
+    (copy / "sites/hostile/extra.html").write_text(
+        '<a href="nodes/one.html#nowhere">a</a><a href="nodes/three.html">b</a><a href="https://cdn.example/x.js">c</a>'
+        '<a href="../../../outside.html">d</a>')
+    assert broken_links(copy) == [
+        f"{copy}/sites/hostile/extra.html: no anchor nodes/one.html#nowhere",
+        f"{copy}/sites/hostile/extra.html: no file nodes/three.html",
+        f"{copy}/sites/hostile/extra.html: leaves the report: https://cdn.example/x.js",
+        f"{copy}/sites/hostile/extra.html: no file ../../../outside.html"]

@@ -46,6 +46,8 @@ class Bar:
     used_text: str
     segments: tuple[Segment, ...]
     over: str | None        # what it means that the guests ask for more than the host has, if they do
+    over_is_error: bool     # too much memory fails the site; more vCPUs than threads is ordinary sharing
+    limit_percent: float    # where the host's capacity ends on a bar scaled to a larger demand
 
 
 @dataclass(frozen=True)
@@ -213,16 +215,16 @@ def host_view(model: SiteModel, host: EntityModel, root: str, order: Sequence[st
     guests = [node for node in model.nodes.values() if node.get("host") == host.name]
     memory = _bar("memory", _bytes(host.get("memory")), _bytes(host.get("reserved-memory")),
                   [(guest.name, _bytes(guest.get("vm", "memory")), entity_path(root, guest)) for guest in guests],
-                  _size_text, "more than the host has: the site does not compile")
+                  _size_text, "more than the host has: the site does not compile", True)
     cpus = _bar("cpus", _count(host.get("cpus")), 0,
                 [(guest.name, _count(guest.get("vm", "vcpus")), entity_path(root, guest)) for guest in guests],
-                _cpus_text, "overcommitted: the guests' virtual CPUs share the host's threads")
+                _cpus_text, "overcommitted: the guests' virtual CPUs share the host's threads", False)
     return HostView(host.name, entity_path(root, host), str(host.get("hypervisor", default="")), memory, cpus,
                     tuple(order))
 
 
 def _bar(what: str, capacity: int, reserved: int, guests: list[tuple[str, int, str]],
-         text: Callable[[int], str], over: str) -> Bar:
+         text: Callable[[int], str], over: str, over_is_error: bool) -> Bar:
     """Reserve, each guest, then what is free; scaled to the capacity, or to the demand when it is larger."""
     demand = reserved + sum(amount for _, amount, _ in guests)
     scale = max(capacity, demand, 1)
@@ -233,7 +235,8 @@ def _bar(what: str, capacity: int, reserved: int, guests: list[tuple[str, int, s
         parts.append(("free", "free", capacity - demand, None))
     segments = tuple(Segment(kind, label, amount, text(amount), round(100 * amount / scale, 3), link)
                      for kind, label, amount, link in parts)
-    return Bar(what, capacity, text(capacity), text(demand), segments, over if demand > capacity else None)
+    return Bar(what, capacity, text(capacity), text(demand), segments, over if demand > capacity else None,
+               over_is_error, round(100 * capacity / scale, 3))
 
 
 def _bytes(value: Any) -> int:

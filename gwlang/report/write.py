@@ -25,7 +25,7 @@ from gwlang import __version__
 from gwlang.diagnostics import Source
 from gwlang.emit.artifact import Artifact
 from gwlang.report.highlight import highlight_lines
-from gwlang.report.pages import DiagnosticView, SitePage, artefact_copy, artefact_view, href, source_path
+from gwlang.report.pages import DiagnosticView, Link, SitePage, artefact_copy, artefact_view, href, source_path
 
 MARKER = ".gwc-report"
 STATIC = Path(__file__).parent / "static"
@@ -83,7 +83,8 @@ def _write_all(report: Report, root: Path) -> None:
     (root / MARKER).write_text(f"written by gwc {__version__} report\n")
     for name in ("report.css", "report.js"):
         shutil.copyfile(STATIC / name, root / name)
-    _page(root, "index.html", "index.html.j2", sites=report.sites, diagnostics=report.diagnostics)
+    _page(root, "index.html", "index.html.j2", sites=report.sites, diagnostics=report.diagnostics,
+          sources=[Link(name, source_path(name)) for name in sorted(report.sources)])
     for site in report.sites:
         _page(root, site.path, "site.html.j2", site=site)
         if site.diagnostics:
