@@ -181,3 +181,10 @@ def test_the_link_reader_finds_what_is_broken(hostile: Path, tmp_path: Path) -> 
         f"{copy}/sites/hostile/extra.html: no file nodes/three.html",
         f"{copy}/sites/hostile/extra.html: leaves the report: https://cdn.example/x.js",
         f"{copy}/sites/hostile/extra.html: no file ../../../outside.html"]
+
+
+def test_the_sites_own_attributes_have_a_page(hostile: Path) -> None:
+    page = (hostile / "sites/hostile/site.html").read_text()
+    assert "Site <code>hostile</code>: its own attributes" in page
+    row = re.search(r'<tr id="a-contact">.*?</tr>', page, re.DOTALL)
+    assert row is not None and "&#34;&lt;admin@example.org&gt; &amp; friends&#34;" in row.group()

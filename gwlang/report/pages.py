@@ -199,7 +199,7 @@ def site_page(site: SiteInput, sources: Mapping[str, Source]) -> SitePage:
         return SitePage(site.name, path, diagnostics=diagnostics)
     root = f"sites/{slug(site.name)}/"
     entities = [entity_page(entity, model.name, root, site.artifacts, sources)
-                for entity in [*model.hosts.values(), *model.nodes.values()]]
+                for entity in [model.site, *model.hosts.values(), *model.nodes.values()]]
     artefacts = tuple(Link(a.path, artefact_view(a.path)) for a in site.artifacts if a.node is None)
     return SitePage(site.name, path, tuple(host_view(model, host, root, site.start_orders.get(host.name, ()))
                                            for host in model.hosts.values()),
@@ -208,6 +208,9 @@ def site_page(site: SiteInput, sources: Mapping[str, Source]) -> SitePage:
 
 
 def entity_path(root: str, entity: EntityModel) -> str:
+    """`hosts/gw.html`, `nodes/ce.html` in the site's folder; the site's own attributes are `site.html`."""
+    if entity.kind == "site":
+        return f"{root}site.html"
     return f"{root}{entity.kind}s/{slug(entity.name)}.html"
 
 
@@ -277,7 +280,7 @@ def _canonical(value: Any) -> Any:
 def entity_page(entity: EntityModel, site: str, root: str, artifacts: Sequence[Artifact],
                 sources: Mapping[str, Source]) -> EntityPage:
     mine = [a for a in artifacts if (a.node == entity.name if entity.kind == "node"
-                                     else a.host == entity.name and a.node is None)]
+                                     else entity.kind == "host" and a.host == entity.name and a.node is None)]
     rows = tuple(AttributeRow(".".join(path), model_to_gw(value), _provenance(entity, path, sources))
                  for path, value in _leaves(entity.attributes, ()))
     return EntityPage(entity.kind, entity.name, site, entity_path(root, entity), entity.profiles, rows,
