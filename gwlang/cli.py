@@ -47,6 +47,7 @@ COMMANDS = [
     Command("status", "gwlang.commands.runtime", "each node's host, live state and drift"),
     Command("destroy", "gwlang.commands.runtime", "stop and undefine the site's domains"),
     Command("console", "gwlang.commands.runtime", "a node's serial console"),
+    Command("report", "gwlang.commands.report", "write a static HTML report of the sites"),
     Command("doc", "gwlang.commands.doc", "the attribute reference of the schemas and profiles"),
     Command("repl", "gwlang.commands.repl", "evaluate expressions interactively"),
     Command("init", "gwlang.commands.init", "start a new project"),
@@ -66,6 +67,7 @@ examples:
   gwc eval docs/examples/gateway.gw              print a module's value
   gwc plan sites/tcd.gw                          what `gwc apply` would change on the hosts
   gwc apply sites/tcd.gw                         make the hosts match the sources (libvirt)
+  gwc report -o report                           an HTML report of every site (open report/index.html)
 
 Run `gwc COMMAND --help` for a command's options.
 """

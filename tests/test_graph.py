@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,32 @@ def test_graphviz_accepts_the_dot_text() -> None:
     drawn = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, check=False)
     assert drawn.returncode == 0 and drawn.stderr == ""
     assert 'class="edge reads"' in drawn.stdout
+
+
+def test_dot_text_with_its_legend(snapshot: SnapshotAssertion) -> None:
+    text = to_dot(build_graph(model_of("graph/two-hosts")), legend=True)
+    assert text == snapshot
+    # The legend is a cluster of its own, and the graph itself is unchanged around it.
+    assert 'subgraph "cluster_legend"' in text
+    bare = to_dot(build_graph(model_of("graph/two-hosts")))
+    lines = text.splitlines()
+    start = lines.index('  subgraph "cluster_legend" {')
+    end = lines.index("  }", start)
+    assert lines[:start] + lines[end + 1:] == bare.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's `dot`")
+def test_graphviz_draws_the_legend_apart_from_the_site() -> None:
+    text = to_dot(build_graph(model_of("graph/two-hosts")), legend=True)
+    drawn = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, check=False)
+    assert drawn.returncode == 0 and drawn.stderr == ""
+    assert drawn.stdout.count('class="node legend"') == 2 + 2 * 3        # two shapes, two ends per edge kind
+    assert drawn.stdout.count('class="edge legend"') == 3
+    assert "a guest it waits for (after)" in drawn.stdout
+
+
+def test_gwc_graph_prints_the_legend() -> None:
+    done = subprocess.run([sys.executable, "-m", "gwlang", "graph", str(CASES / "graph" / "two-hosts.gw")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == to_dot(build_graph(model_of("graph/two-hosts")), legend=True) + "\n"

@@ -95,7 +95,7 @@ def test_the_wheel_carries_every_module_the_stdlib_and_the_templates(installed: 
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
     expected = {path.relative_to(ROOT).as_posix() for path in (ROOT / "gwlang").rglob("*")
-                if path.is_file() and path.suffix in (".py", ".lark", ".j2")}
+                if path.is_file() and path.suffix in (".py", ".lark", ".j2", ".css", ".js")}
     expected |= {"gwlang/" + path.relative_to(ROOT).as_posix() for path in (ROOT / "stdlib").rglob("*.gw")}
     assert "gwlang/stdlib/gw/schema.gw" in expected
     assert sorted(expected - names) == []

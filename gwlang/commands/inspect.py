@@ -129,7 +129,7 @@ def command_graph(arguments: argparse.Namespace) -> str:
 
     def run(program: Program) -> str:
         model = program.site_model(pick_site(program, arguments.site), checked=True)
-        return to_dot(build_graph(model))
+        return to_dot(build_graph(model), legend=True)
     text = with_program(arguments, run)
     if arguments.format == "dot" or dot is None:   # (`dot` is missing only with --format dot here)
         return text

@@ -219,16 +219,20 @@ _EDGE_STYLES = {
 }
 
 
-def to_dot(graph: DepGraph) -> str:
+def to_dot(graph: DepGraph, legend: bool = False) -> str:
     """The graph as Graphviz text: sorted, so the same site always gives the same text.
 
     Each host is a box inside a cluster holding the guests placed on it; an
-    edge standing for several kinds is drawn once per kind.
+    edge standing for several kinds is drawn once per kind.  With `legend`,
+    a cluster first says what the shapes and lines mean (`gwc graph` and the
+    report draw it; the compiled `graph.dot` stays the bare graph).
     """
     lines = [f"digraph {_quote(str(graph.graph.get('name', 'site')))} {{",
              "  graph [rankdir=BT, fontname=\"Helvetica\"];",
              "  node [fontname=\"Helvetica\"];",
              "  edge [fontname=\"Helvetica\"];"]
+    if legend:
+        lines += _legend()
     placed = {source: target for source, target in edges_of_kind(graph, "placement")}
     for host in sorted(vertex for vertex in graph if vertex[0] == "host"):
         lines += _cluster(host, sorted(guest for guest, where in placed.items() if where == host))
@@ -256,6 +260,29 @@ def _edges(graph: DepGraph) -> list[str]:
                    for source, target, kinds in _edge_kinds(graph) for kind in kinds)
     return [f"{_id(source)} -> {_id(target)} [class={_quote(kind)}, {_EDGE_STYLES[kind]}];"
             for _, source, target, kind in drawn]
+
+
+# What each kind of edge means, read from its tail to its head (the legend's wording).
+_EDGE_MEANINGS = {
+    "placement": ("guest", "its host (placement)"),
+    "after": ("guest", "a guest it waits for (after)"),
+    "reads": ("guest", "a guest whose values it reads"),
+}
+
+
+def _legend() -> list[str]:
+    """A cluster of example vertices and edges, ids under `legend:` (real ids are `host:`/`node:`)."""
+    lines = ['  subgraph "cluster_legend" {',
+             '    label="legend"; labelloc=t; style=dashed; color="gray60"; fontsize=10;',
+             '    node [fontsize=10, class="legend"]; edge [fontsize=10, class="legend"];',
+             '    "legend:host" [label="host", shape=box, style=bold];',
+             '    "legend:node" [label="guest", shape=ellipse];']
+    for kind in EDGE_KINDS:
+        tail, head = _EDGE_MEANINGS[kind]
+        lines += [f'    "legend:{kind}:tail" [label={_quote(tail)}, shape=plaintext];',
+                  f'    "legend:{kind}:head" [label={_quote(head)}, shape=plaintext];',
+                  f'    "legend:{kind}:tail" -> "legend:{kind}:head" [{_EDGE_STYLES[kind]}];']
+    return [*lines, "  }"]
 
 
 def _id(vertex: Vertex) -> str:
