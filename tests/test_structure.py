@@ -114,3 +114,27 @@ def test_every_listed_command_registers_itself_with_the_listed_help() -> None:
     assert registered == {command.name: command.help for command in cli.COMMANDS if command.help}
     for command in cli.COMMANDS:     # a real parser, not the stub: it has the common options
         assert "--error-format" in commands.choices[command.name].format_help()
+
+
+def _documented_modules() -> set[str]:
+    """Module paths the table of docs/architecture.md names: `a/b/c.py` in full, or `a/b/c.py`, `d.py`, ...
+    on one row (the siblings named after the first by their file name)."""
+    named: set[str] = set()
+    for line in (ROOT / "docs" / "architecture.md").read_text().splitlines():
+        if not line.startswith("| `gwlang/"):
+            continue
+        first_cell = line.split(" | ")[0]
+        paths = [part.strip("`, |") for part in first_cell.split("`") if part.strip("`, |")]
+        folder = Path(paths[0]).parent
+        named.update(path if "/" in path else str(folder / path) for path in paths)
+    return named
+
+
+def test_architecture_names_every_module_and_only_modules_that_exist() -> None:
+    # A package's __init__.py is its docstring and re-exports: the modules are what the table describes.
+    modules = {str(path.relative_to(ROOT)) for path in (ROOT / "gwlang").rglob("*.py") if path.name != "__init__.py"}
+    modules |= {str(path.relative_to(ROOT)) for path in (ROOT / "gwlang").rglob("*.lark")}
+    documented = {path for path in _documented_modules()
+                  if path.endswith((".py", ".lark")) and not path.endswith("__init__.py")}
+    assert sorted(modules - documented) == [], "modules without a row in docs/architecture.md"
+    assert sorted(documented - modules) == [], "rows of docs/architecture.md naming no module"
