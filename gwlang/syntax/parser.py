@@ -16,10 +16,12 @@ import threading
 from functools import lru_cache
 from typing import cast
 
+from lark import Token
 from lark.exceptions import LarkError
 
-from gwlang.diagnostics import Diagnostic, GwError, Source
+from gwlang.diagnostics import Diagnostic, GwError, Source, Span
 from gwlang.syntax import ast
+from gwlang.syntax.comments import Comment
 from gwlang.syntax.driver import Outcome, Pass, Runaway
 from gwlang.syntax.lower import Lowerer
 from gwlang.syntax.tables import Grammar
@@ -49,18 +51,31 @@ class _Parser:
 
     def __init__(self) -> None:
         self.lowerer = Lowerer()
-        self.grammar = Grammar(self.lowerer)
+        # Comments the lexer skipped in the current parse, by position (a
+        # recovering parse may lex a stretch twice).
+        self.comments: dict[int, Token] = {}
+        self.grammar = Grammar(self.lowerer, self._comment)
         self.lock = threading.Lock()
 
+    def _comment(self, token: Token) -> Token:
+        self.comments[token.start_pos or 0] = token
+        return token
+
     def parse(self, source: Source) -> ast.Module:
+        return self.parse_with_comments(source)[0]
+
+    def parse_with_comments(self, source: Source) -> tuple[ast.Module, list[Comment]]:
         with self.lock:
+            self.comments = {}
             outcome = self._passes(source)
+            comments = [Comment(str(token), Span(source, start, start + len(token)))
+                        for start, token in sorted(self.comments.items())]
         diagnostics = sorted(outcome.diagnostics, key=lambda d: d.sort_key())
         if diagnostics:
             raise GwError(diagnostics)
         if outcome.module is None:  # never without a diagnostic; kept as a guard
             raise GwError(Diagnostic("E0108", "unexpected end of file", None))
-        return outcome.module
+        return outcome.module, comments
 
     def _passes(self, source: Source) -> Outcome:
         # Most files are valid: Lark's own loop reads them fastest.  Only a
@@ -91,6 +106,11 @@ def _parser() -> _Parser:
 def parse(source: Source) -> ast.Module:
     """Parse one source into a module, or raise `GwError` with every syntax error found."""
     return _parser().parse(source)
+
+
+def parse_with_comments(source: Source) -> tuple[ast.Module, list[Comment]]:
+    """`parse`, and the comments of the source in order (the AST has none): for the formatter."""
+    return _parser().parse_with_comments(source)
 
 
 def parse_text(text: str, name: str = "<input>") -> ast.Module:

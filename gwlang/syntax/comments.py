@@ -1,0 +1,127 @@
+"""Comments: kept by the lexer beside the AST, and attached to the nodes around them.
+
+The grammar ignores comments, so the AST has none; the parser's lexer hands
+each one over as it skips it (`parser.parse_with_comments`).  `attach` then
+gives each comment to one node, the way Prettier does: the smallest node
+that holds it, and there the child before it (a comment on the same line,
+after nothing but blanks: a trailing comment), else the child after it (a
+leading comment), else the child before, else the node itself (a dangling
+comment, inside an empty set or block).  The formatter prints each comment
+with its node, so every comment is printed exactly once and near its place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gwlang.diagnostics import Span
+from gwlang.syntax import ast
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """`# text` to the end of the line, or `/* text */`."""
+
+    text: str
+    span: Span = field(compare=False, repr=False)
+
+    @property
+    def is_block(self) -> bool:
+        return self.text.startswith("/*")
+
+
+@dataclass(slots=True)
+class Attached:
+    """The comments given to one node, in source order."""
+
+    leading: list[Comment] = field(default_factory=list)
+    trailing: list[Comment] = field(default_factory=list)
+    dangling: list[Comment] = field(default_factory=list)
+
+
+# The nodes the formatter prints as units, each able to carry comments.  The
+# others (names, keys, patterns, types) are read through: a comment among
+# them belongs to the nearest of these around it.
+COMMENTABLE = (
+    ast.IntLit, ast.SizeLit, ast.DomainLit, ast.Const, ast.Str, ast.Var, ast.Select, ast.HasAttr, ast.Apply,
+    ast.Lambda, ast.AttrSet, ast.ListExpr, ast.Let, ast.If, ast.BinOp, ast.Not, ast.Negate, ast.Import,
+    ast.Bind, ast.Inherit, ast.Formal, ast.Define, ast.Assert, ast.Field, ast.SchemaDecl, ast.ProfileDecl,
+    ast.HostDecl, ast.NodeDecl, ast.SiteDecl, ast.ImportItem, ast.LetItem,
+)
+
+# The nodes whose printer lays out a comment left at the end of their body,
+# on a line of its own, instead of moving it up after the last entry.
+_BODIES = (ast.Module, ast.AttrSet, ast.ListExpr, ast.SchemaDecl, ast.ProfileDecl, ast.SiteDecl, ast.HostDecl,
+           ast.NodeDecl)
+
+Attachments = dict[int, Attached]  # by id() of the node
+
+
+def children(node: object) -> list[object]:
+    """The commentable nodes directly under `node`, in source order."""
+    found = list(_commentable_under(node))
+    found.sort(key=lambda child: span_of(child).start)
+    return found
+
+
+def _commentable_under(node: object) -> Iterator[object]:
+    for item in dataclasses.fields(node):  # type: ignore[arg-type]
+        if not item.compare:  # spans, and how a string was written
+            continue
+        value = getattr(node, item.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, COMMENTABLE):
+                yield child
+            elif dataclasses.is_dataclass(child) and hasattr(child, "span"):
+                yield from _commentable_under(child)
+
+
+def span_of(node: object) -> Span:
+    """The span of any AST node (they all have one)."""
+    spanned: Any = node
+    span: Span = spanned.span
+    return span
+
+
+def attach(module: ast.Module, comments: list[Comment]) -> Attachments:
+    """Each comment given to one node of `module` (the module itself for a file of comments only)."""
+    attachments: Attachments = {}
+    text = module.span.source.text
+    for comment in comments:
+        node, kind = _place(module, comment, text)
+        getattr(attachments.setdefault(id(node), Attached()), kind).append(comment)
+    return attachments
+
+
+def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str]:
+    node: object = module
+    while True:
+        kids = children(node)
+        inside = next((kid for kid in kids if span_of(kid).start <= comment.span.start < span_of(kid).end), None)
+        if inside is not None:
+            node = inside
+            continue
+        before = [kid for kid in kids if span_of(kid).end <= comment.span.start]
+        after = [kid for kid in kids if span_of(kid).start >= comment.span.end]
+        if before and _blank_between(text, span_of(before[-1]).end, comment.span.start, newline=False):
+            return before[-1], "trailing"
+        if after:
+            return after[0], "leading"
+        if before and not isinstance(node, _BODIES):
+            return before[-1], "trailing"
+        return node, "dangling"
+
+
+def _blank_between(text: str, start: int, end: int, newline: bool) -> bool:
+    """Whether only blanks (and line ends, if `newline`) stand between two positions."""
+    gap = text[start:end]
+    allowed = " \t\r\n" if newline else " \t"
+    return all(char in allowed for char in gap)
+
+
+def blank_line_between(text: str, start: int, end: int) -> bool:
+    """Whether an empty line separates two positions: a break the author made, kept by the formatter."""
+    return text.count("\n", start, end) >= 2
