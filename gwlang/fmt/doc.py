@@ -127,10 +127,13 @@ class _Renderer:
         self.after_comment = False
 
     def text(self, text: str, indentation: str) -> None:
+        if self.after_comment:
+            # The blanks that would have followed on the comment's line are not needed on the next.
+            text = text.lstrip(" ")
+            if text:
+                self.newline(indentation, strip=True)
         if not text:
             return
-        if self.after_comment:
-            self.newline(indentation, strip=True)
         if self.pending_indent is not None:
             self.line += self.pending_indent
             self.pending_indent = None

@@ -78,8 +78,12 @@ class Printer:
                          else span_of(node).start)
             parts.append(self._leading(comment, following))
         parts.append(doc)
-        for comment in attached.trailing + attached.dangling:
-            parts += [" ", comment.text] + ([] if comment.is_block else [AFTER_COMMENT])
+        previous_end = span_of(node).end
+        for comment in attached.dangling + attached.trailing:
+            # A comment on a line of its own after the node stays on one.
+            own_line = "\n" in self.text[previous_end:comment.span.start]
+            parts += [HARD if own_line else " ", comment.text] + ([] if comment.is_block else [AFTER_COMMENT])
+            previous_end = max(previous_end, comment.span.end)
         return concat(*parts)
 
     def _leading(self, comment: Comment, following: int) -> Doc:
@@ -136,7 +140,8 @@ class Printer:
     def at(self, expr: ast.Expr, level: int) -> Doc:
         """`expr` where the grammar needs at least `level`: in parentheses if it binds looser."""
         doc, own = self._expr(expr)
-        return self.wrap(expr, doc if own >= level else concat("(", doc, ")"))
+        # Comments inside the parentheses: a comment after the expression must not move past `)`.
+        return self.wrap(expr, doc) if own >= level else concat("(", self.wrap(expr, doc), ")")
 
     def _expr(self, expr: ast.Expr) -> tuple[Doc, int]:
         """The doc of `expr` (without its comments) and how tightly it binds."""
@@ -195,7 +200,7 @@ class Printer:
     def _select_target(self, target: ast.Expr) -> Doc:
         # `10.0.0.1.a` would not lex, and `import <a.gw>.b` reads badly: in parentheses.
         if isinstance(target, ast.IntLit | ast.SizeLit | ast.DomainLit | ast.Import):
-            return self.wrap(target, concat("(", self._expr(target)[0], ")"))
+            return concat("(", self.wrap(target, self._expr(target)[0]), ")")
         return self.at(target, ATOM)
 
     def _lambda(self, expr: ast.Lambda) -> Doc:
@@ -218,13 +223,8 @@ class Printer:
         return concat(formal.name, " ? ", self.expression(formal.default))
 
     def _let(self, expr: ast.Let) -> Doc:
-        # Comments before the body are printed before `in`, with the bindings.
-        attached = self._attached(expr.body)
-        before_in = attached.leading if attached is not None else []
-        if attached is not None:
-            attached.leading = []
         bindings = self._bindings(expr.bindings, _LET_EXPRESSION_WORDS)
-        entries = self.entries(bindings, self._dangling(expr) + before_in, HARD)
+        entries = self.entries(bindings, self._dangling(expr), HARD)
         return concat("let", indent(HARD, *entries), HARD, "in ", self.expression(expr.body))
 
     def _if(self, expr: ast.If) -> Doc:

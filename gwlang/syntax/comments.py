@@ -13,6 +13,7 @@ with its node, so every comment is printed exactly once and near its place.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,14 +90,29 @@ def span_of(node: object) -> Span:
 def attach(module: ast.Module, comments: list[Comment]) -> Attachments:
     """Each comment given to one node of `module` (the module itself for a file of comments only)."""
     attachments: Attachments = {}
-    text = module.span.source.text
+    text = _without_comments(module.span.source.text, comments)
     for comment in comments:
         node, kind = _place(module, comment, text)
         getattr(attachments.setdefault(id(node), Attached()), kind).append(comment)
     return attachments
 
 
+def _without_comments(text: str, comments: list[Comment]) -> str:
+    """`text` with each comment blanked out (its line ends kept), so gaps read as blanks."""
+    pieces: list[str] = []
+    position = 0
+    for comment in comments:
+        pieces += [text[position:comment.span.start], re.sub(r"[^\n]", " ", comment.text)]
+        position = comment.span.end
+    return "".join(pieces) + text[position:]
+
+
 def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str]:
+    """The node that carries `comment`, and how (`text` has the comments blanked out).
+
+    The rules are chosen so that the formatter's output places each comment
+    again where it was printed: formatting twice changes nothing.
+    """
     node: object = module
     while True:
         kids = children(node)
@@ -106,20 +122,19 @@ def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str
             continue
         before = [kid for kid in kids if span_of(kid).end <= comment.span.start]
         after = [kid for kid in kids if span_of(kid).start >= comment.span.end]
-        if before and _blank_between(text, span_of(before[-1]).end, comment.span.start, newline=False):
-            return before[-1], "trailing"
+        gap_before = text[span_of(before[-1]).end:comment.span.start] if before else None
+        gap_after = text[comment.span.end:span_of(after[0]).start] if after else None
+        if gap_before is not None and all(char in " \t)" for char in gap_before):
+            return before[-1], "trailing"  # on its line, after it (or after the `)` closing it)
+        if gap_after is not None and not gap_after.strip():
+            return after[0], "leading"  # right before it, on lines of their own or not
+        if gap_before is not None and not gap_before.strip() and not isinstance(node, _BODIES):
+            return before[-1], "trailing"  # on a line of its own after it, tokens of `node` following
         if after:
             return after[0], "leading"
         if before and not isinstance(node, _BODIES):
             return before[-1], "trailing"
         return node, "dangling"
-
-
-def _blank_between(text: str, start: int, end: int, newline: bool) -> bool:
-    """Whether only blanks (and line ends, if `newline`) stand between two positions."""
-    gap = text[start:end]
-    allowed = " \t\r\n" if newline else " \t"
-    return all(char in allowed for char in gap)
 
 
 def blank_line_between(text: str, start: int, end: int) -> bool:
