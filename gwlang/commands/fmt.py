@@ -92,8 +92,9 @@ def _format_all(files: list[Path], width: int) -> dict[Path, tuple[str, str]]:
             continue
         except (OSError, UnicodeDecodeError) as problem:
             reason = problem.strerror if isinstance(problem, OSError) and problem.strerror else str(problem)
-            diagnostics += error("E0120", f"cannot read `{path}`: {reason}", None,
-                                 help="`gwc fmt` reads UTF-8 text files; check the file's name and encoding").diagnostics
+            unreadable = error("E0120", f"cannot read `{path}`: {reason}", None,
+                               help="`gwc fmt` reads UTF-8 text files; check the file's name and encoding")
+            diagnostics += unreadable.diagnostics
             continue
         if formatted != text:
             changes[path] = (text, formatted)
