@@ -33,7 +33,7 @@ examples:
   gwc eval docs/examples/gateway.gw              print a module's value
   gwc plan sites/tcd.gw                          what `gwc apply` would change on the hosts
   gwc apply sites/tcd.gw                         make the hosts match the sources (libvirt)
-  gwc fmt sites/ stdlib/ --check                 exit 1 if a .gw file is not formatted
+  gwc fmt sites/ --check                         exit 1 if a .gw file is not formatted
 
 Run `gwc COMMAND --help` for a command's options.
 """

@@ -22,9 +22,9 @@ from gwlang.diagnostics import Diagnostic, GwError, error
 EPILOG = """\
 examples:
   gwc fmt                                  format every .gw file under sites/
-  gwc fmt sites/ stdlib/ --check           exit 1 and list the files not formatted
+  gwc fmt sites/ docs/examples/ --check    exit 1 and list the files not formatted
   gwc fmt sites/tcd.gw --diff              show what would change, write nothing
-  gwc fmt - < sites/tcd.gw                 format standard input to standard output
+  cat sites/tcd.gw | gwc fmt -             format standard input to standard output
 """
 
 STDIN = "-"

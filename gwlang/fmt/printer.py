@@ -5,7 +5,8 @@ where precedence needs them, so the printed text parses back to an equal
 AST.  The layout, in the spirit of nixfmt's RFC style and gofmt: two spaces
 of indentation; a set, list or function pattern on one line when it fits
 in the width, else one entry per line; `let`, profile, site and schema
-bodies always one entry per line; an empty line the author left between
+bodies always one entry per line, host and node bodies too when their
+author wrote them over several lines; an empty line the author left between
 entries kept (several as one).  Each comment is printed with the node it
 was attached to (`syntax.comments`): leading comments on lines of their
 own before it, trailing ones after it on its line.
@@ -378,7 +379,13 @@ class Printer:
                 assert_never(item)
 
     def _block(self, node: Node, head: str, entries: list[tuple[Node, Doc]], fold: bool = False) -> Doc:
-        """`head { ... }`, one entry per line; on one line if `fold` and it fits."""
+        """`head { ... }`, one entry per line; on one line if `fold`, it fits, and its author wrote it so.
+
+        A host or node block is a declaration, whose lines diagnostics quote:
+        like Prettier's objects, one written over several lines stays so.
+        """
+        if fold and entries and "\n" in self.text[span_of(node).start:self._extent(entries[0][0])[0]]:
+            fold = False
         docs = self.entries(entries, self._dangling(node), HARD if not fold else SPACE)
         if not docs:
             return head + " { }"
