@@ -306,3 +306,28 @@ def test_fmt_width_is_the_only_option(tmp_path: Path) -> None:
     wide = "{ " + " ".join(f"a{n} = {n};" for n in range(10)) + " }\n"
     assert gwc("fmt", "-", "--width", "200", stdin=wide, cwd=tmp_path).stdout == wide
     assert gwc("fmt", "-", "--width", "5", stdin=wide, cwd=tmp_path).returncode == 2
+
+
+# ---------------------------------------------------------------- docs/fmt.md
+
+
+def test_the_fmt_page_runs_as_written(tmp_path: Path) -> None:
+    """docs/fmt.md's example, step by step as docs/tutorial.md's is (its block syntax)."""
+    from tests.test_tutorial import BLOCK, shown_as
+    steps = list(BLOCK.finditer((ROOT / "docs" / "fmt.md").read_text()))
+    assert len(steps) >= 4
+    for step in steps:
+        body = step.group("body")
+        if step.group("file"):
+            (tmp_path / step.group("file")).write_text(body)
+            continue
+        command, *expected = body.splitlines()
+        words = command.removeprefix("$ ").split()
+        assert words[0] == "gwc", command
+        done = gwc(*words[1:], cwd=tmp_path)
+        assert done.returncode == (1 if step.group("fail") else 0), f"{command}\n{done.stderr}"
+        output = (done.stdout + done.stderr).rstrip("\n").splitlines()
+        assert shown_as(expected, output), f"{command}:\n" + "\n".join(output)
+    formatted = (tmp_path / "site.gw").read_text()
+    assert gwc("check", "site.gw", cwd=tmp_path).returncode == 0
+    assert format_text(formatted) == formatted
