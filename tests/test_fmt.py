@@ -73,6 +73,25 @@ def test_every_file_formats_idempotently_with_its_ast_and_comments(path: Path) -
     check_formatting(text)
 
 
+def _doc_blocks() -> list[tuple[str, str]]:
+    """(place, text) of every ```gw block of the docs, `file=` blocks included, that parses."""
+    found = []
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        for match in re.finditer(r"^```gw(?: file=\S+)?\n(.*?)^```", page.read_text(), re.M | re.S):
+            if parsed(match.group(1)) is not None:
+                line = page.read_text().count("\n", 0, match.start()) + 1
+                found.append((f"{page.name}:{line}", match.group(1)))
+    return found
+
+
+DOC_BLOCKS = _doc_blocks()
+
+
+@pytest.mark.parametrize("text", [text for _, text in DOC_BLOCKS], ids=[place for place, _ in DOC_BLOCKS])
+def test_every_gw_block_of_the_docs_formats_faithfully(text: str) -> None:
+    check_formatting(text)
+
+
 def test_the_repository_files_carry_comments() -> None:
     """Guards the test above: were comments lost in collecting, it would compare two empty lists."""
     comments = sum(len(result[1]) for path in EVERY_FILE if (result := parsed(path.read_text())) is not None)

@@ -106,17 +106,21 @@ class Printer:
                 end = attached.trailing[-1].span.end
         return start, end
 
-    def entries(self, nodes: list[tuple[Node, Doc]], dangling: list[Comment], separator: Doc) -> list[Doc]:
+    def entries(self, nodes: list[tuple[Node, Doc]], dangling: list[Comment], separator: Doc,
+                punctuation: str = "") -> list[Doc]:
         """The docs of a body's entries, each with its comments, separated as the author spaced them.
 
         An empty line between two entries in the source stays (as one); the
         separator is used otherwise.  Comments left at the end of the body
-        come last, on lines of their own.
+        come last, on lines of their own.  `punctuation` (a pattern's `,`)
+        goes between entries before the separator.
         """
         out: list[Doc] = []
         previous_end: int | None = None
         for node, doc in nodes:
             start, end = self._extent(node)
+            if previous_end is not None:
+                out.append(punctuation)
             out.append(self._separated(previous_end, start, separator))
             out.append(self.wrap(node, doc))
             previous_end = end
@@ -211,7 +215,7 @@ class Printer:
         if isinstance(param, str):
             return param
         formals: list[tuple[Node, Doc]] = [(formal, self._formal(formal)) for formal in param.formals]
-        docs = self.entries(formals, [], concat(",", SPACE))
+        docs = self.entries(formals, [], SPACE, punctuation=",")
         # A comment of an empty pattern is the lambda's own: printed after it.
         if param.ellipsis:
             docs += [concat(",", SPACE) if formals else "", "..."]

@@ -137,6 +137,9 @@ def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str
         return node, "dangling"
 
 
+_EMPTY_LINE = re.compile(r"\n[ \t\r]*\n")
+
+
 def blank_line_between(text: str, start: int, end: int) -> bool:
     """Whether an empty line separates two positions: a break the author made, kept by the formatter."""
-    return text.count("\n", start, end) >= 2
+    return _EMPTY_LINE.search(text, start, end) is not None
