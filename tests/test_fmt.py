@@ -38,6 +38,8 @@ FORMATTED_FOLDERS = ("sites", "stdlib", "docs/examples")
 EVERY_FILE = sorted(path for folder in ("sites", "stdlib", "docs", "tests/cases", "bench")
                     for path in (ROOT / folder).rglob("*.gw"))
 SPAN = Span(Source("generated.gw", ""), 0, 0)
+# Hypothesis warns when it prints the (large) strategy of random programs; a report, not a fault.
+LARGE_REPR = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 
 def parsed(text: str, name: str = "input.gw") -> tuple[ast.Module, list[str]] | None:
@@ -207,6 +209,7 @@ def programs(draw: st.DrawFn, relayout: bool = False) -> tuple[ast.Module, str, 
     return module, text, draw(relaid(text) if relayout else commented(text))
 
 
+@LARGE_REPR
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(programs())
@@ -242,6 +245,7 @@ def relaid(draw: st.DrawFn, text: str) -> str:
     return text
 
 
+@LARGE_REPR
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(programs(relayout=True))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import assert_never
 
-from gwlang.fmt.doc import AFTER_COMMENT, HARD, LITERAL, SPACE, STRING_LINE, Doc, concat, group, indent, join
+from gwlang.fmt.doc import AFTER_COMMENT, HARD, LITERAL, SPACE, STRING_LINE, Concat, Doc, concat, group, indent, join
 from gwlang.syntax import ast
 from gwlang.syntax.comments import Attached, Attachments, Comment, blank_line_between, span_of
 
@@ -54,6 +54,8 @@ class Printer:
     def __init__(self, text: str = "", attachments: Attachments | None = None) -> None:
         self.text = text
         self.attachments = attachments or {}
+        # The docs of trailing comments (by id; each is kept alive in the tree it is part of).
+        self.trailing_docs: set[int] = set()
 
     # -- comments and entries ------------------------------------------------------
 
@@ -80,12 +82,36 @@ class Printer:
             parts.append(self._leading(comment, following))
         parts.append(doc)
         previous_end = span_of(node).end
+        trailing: list[Doc] = []
         for comment in attached.dangling + attached.trailing:
             # A comment on a line of its own after the node stays on one.
             own_line = "\n" in self.text[previous_end:comment.span.start]
-            parts += [HARD if own_line else " ", comment.text] + ([] if comment.is_block else [AFTER_COMMENT])
+            trailing += [HARD if own_line else " ", comment.text] + ([] if comment.is_block else [AFTER_COMMENT])
             previous_end = max(previous_end, comment.span.end)
+        if trailing:
+            parts.append(trailing_doc := concat(*trailing))
+            self.trailing_docs.add(id(trailing_doc))
         return concat(*parts)
+
+    def parenthesised(self, doc: Doc) -> Doc:
+        """`(doc)`, with the comments that end `doc` after the `)`.
+
+        A node's span leaves its parentheses out, so a comment before a `)`
+        would be read back as following the node around the parentheses:
+        printed after the `)` from the start, it stays there.
+        """
+        inner, trailing = self._split_trailing(doc)
+        return concat("(", inner, ")", *trailing)
+
+    def _split_trailing(self, doc: Doc) -> tuple[Doc, list[Doc]]:
+        if not isinstance(doc, Concat) or not doc.parts:
+            return doc, []
+        *rest, last = doc.parts
+        if id(last) in self.trailing_docs:
+            inner, trailing = self._split_trailing(concat(*rest))
+            return inner, [*trailing, last]
+        inner, trailing = self._split_trailing(last)
+        return (concat(*rest, inner), trailing) if trailing else (doc, [])
 
     def _leading(self, comment: Comment, following: int) -> Doc:
         own_line = comment.is_block and "\n" not in self.text[comment.span.end:following]
@@ -145,8 +171,7 @@ class Printer:
     def at(self, expr: ast.Expr, level: int) -> Doc:
         """`expr` where the grammar needs at least `level`: in parentheses if it binds looser."""
         doc, own = self._expr(expr)
-        # Comments inside the parentheses: a comment after the expression must not move past `)`.
-        return self.wrap(expr, doc) if own >= level else concat("(", self.wrap(expr, doc), ")")
+        return self.wrap(expr, doc) if own >= level else self.parenthesised(self.wrap(expr, doc))
 
     def _expr(self, expr: ast.Expr) -> tuple[Doc, int]:
         """The doc of `expr` (without its comments) and how tightly it binds."""
@@ -205,7 +230,7 @@ class Printer:
     def _select_target(self, target: ast.Expr) -> Doc:
         # `10.0.0.1.a` would not lex, and `import <a.gw>.b` reads badly: in parentheses.
         if isinstance(target, ast.IntLit | ast.SizeLit | ast.DomainLit | ast.Import):
-            return concat("(", self.wrap(target, self._expr(target)[0]), ")")
+            return self.parenthesised(self.wrap(target, self._expr(target)[0]))
         return self.at(target, ATOM)
 
     def _lambda(self, expr: ast.Lambda) -> Doc:
@@ -247,7 +272,7 @@ class Printer:
     def _unwrapped_at(self, expr: ast.Expr, level: int) -> Doc:
         """`at` without the comments: for entries, whose comments `entries` lays out."""
         doc, own = self._expr(expr)
-        return doc if own >= level else concat("(", doc, ")")
+        return doc if own >= level else self.parenthesised(doc)
 
     def _attrset(self, expr: ast.AttrSet) -> Doc:
         opening = "rec {" if expr.recursive else "{"

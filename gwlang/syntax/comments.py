@@ -98,11 +98,15 @@ def attach(module: ast.Module, comments: list[Comment]) -> Attachments:
 
 
 def _without_comments(text: str, comments: list[Comment]) -> str:
-    """`text` with each comment blanked out (its line ends kept), so gaps read as blanks."""
+    """`text` with each comment blanked out, so gaps read as blanks.
+
+    A block comment's own line ends go too: what follows it on its last
+    line is on the line of what preceded it, as the formatter prints it.
+    """
     pieces: list[str] = []
     position = 0
     for comment in comments:
-        pieces += [text[position:comment.span.start], re.sub(r"[^\n]", " ", comment.text)]
+        pieces += [text[position:comment.span.start], " " * len(comment.text)]
         position = comment.span.end
     return "".join(pieces) + text[position:]
 
