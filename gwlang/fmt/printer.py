@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from typing import assert_never
 
-from gwlang.fmt.doc import AFTER_COMMENT, HARD, LITERAL, SPACE, STRING_LINE, Concat, Doc, concat, group, indent, join
+from gwlang.fmt import doc as layout
+from gwlang.fmt.doc import AFTER_COMMENT, HARD, LITERAL, SPACE, STRING_LINE, Doc, concat, group, indent, join
 from gwlang.syntax import ast
 from gwlang.syntax.comments import Attached, Attachments, Comment, blank_line_between, span_of
 
@@ -104,14 +105,22 @@ class Printer:
         return concat("(", inner, ")", *trailing)
 
     def _split_trailing(self, doc: Doc) -> tuple[Doc, list[Doc]]:
-        if not isinstance(doc, Concat) or not doc.parts:
+        """`doc` without the trailing comments at its very end, and those comments."""
+        if not isinstance(doc, layout.Concat | layout.Indent | layout.Group) or not doc.parts:
             return doc, []
+        by_width = isinstance(doc, layout.Group) and doc.by_width
+
+        def rebuild(*parts: Doc) -> Doc:
+            if isinstance(doc, layout.Group):
+                return group(*parts, by_width=by_width)
+            return indent(*parts) if isinstance(doc, layout.Indent) else concat(*parts)
+
         *rest, last = doc.parts
         if id(last) in self.trailing_docs:
-            inner, trailing = self._split_trailing(concat(*rest))
+            inner, trailing = self._split_trailing(rebuild(*rest))
             return inner, [*trailing, last]
         inner, trailing = self._split_trailing(last)
-        return (concat(*rest, inner), trailing) if trailing else (doc, [])
+        return (rebuild(*rest, inner), trailing) if trailing else (doc, [])
 
     def _leading(self, comment: Comment, following: int) -> Doc:
         own_line = comment.is_block and "\n" not in self.text[comment.span.end:following]
