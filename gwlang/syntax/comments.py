@@ -118,10 +118,12 @@ def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str
     again where it was printed: formatting twice changes nothing.
     """
     node: object = module
+    path: list[object] = []
     while True:
         kids = children(node)
         inside = next((kid for kid in kids if span_of(kid).start <= comment.span.start < span_of(kid).end), None)
         if inside is not None:
+            path.append(node)
             node = inside
             continue
         before = [kid for kid in kids if span_of(kid).end <= comment.span.start]
@@ -138,6 +140,12 @@ def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str
             return after[0], "leading"
         if before and not isinstance(node, _BODIES):
             return before[-1], "trailing"
+        if isinstance(node, _BODIES):
+            return node, "dangling"
+        # Inside a node with no entries, such as `import # c\n "x.gw"`: printed after
+        # it, where it reads back as following the largest node ending there.
+        while path and not isinstance(path[-1], _BODIES) and span_of(path[-1]).end == span_of(node).end:
+            node = path.pop()
         return node, "dangling"
 
 
