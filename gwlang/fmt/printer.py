@@ -263,7 +263,7 @@ class Printer:
 
     def _let(self, expr: ast.Let) -> Doc:
         bindings = self._bindings(expr.bindings, _LET_EXPRESSION_WORDS)
-        entries = self.entries(bindings, self._dangling(expr), HARD)
+        entries = self.entries(bindings, [], HARD)
         return concat("let", indent(HARD, *entries), HARD, "in ", self.expression(expr.body))
 
     def _if(self, expr: ast.If) -> Doc:
@@ -401,7 +401,7 @@ class Printer:
                 suffix = f" as {alias.name}" if alias is not None else ""
                 return f"import {_import_target(target, search)}{suffix};"
             case ast.LetItem(bindings=bindings):
-                entries = self.entries(self._bindings(bindings, _LET_WORDS), self._dangling(item), HARD)
+                entries = self.entries(self._bindings(bindings, _LET_WORDS), [], HARD)
                 if len(bindings) == 1 and not self._attached(item.bindings[0]):
                     return concat("let ", *entries)
                 return concat("let", indent(HARD, *entries))
