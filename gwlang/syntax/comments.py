@@ -58,6 +58,9 @@ COMMENTABLE = (
 _BODIES = (ast.Module, ast.AttrSet, ast.ListExpr, ast.SchemaDecl, ast.ProfileDecl, ast.SiteDecl, ast.HostDecl,
            ast.NodeDecl)
 
+# Printed as plain text (a field's type): a comment inside goes to the node around.
+_OPAQUE = (ast.TypeName, ast.TypeCall, ast.TypeList, ast.TypeAttrs, ast.TypeNullable, ast.TypeRange)
+
 Attachments = dict[int, Attached]  # by id() of the node
 
 
@@ -76,6 +79,8 @@ def _commentable_under(node: object) -> Iterator[object]:
         for child in value if isinstance(value, tuple) else (value,):
             if isinstance(child, COMMENTABLE):
                 yield child
+            elif isinstance(child, _OPAQUE):
+                continue
             elif dataclasses.is_dataclass(child) and hasattr(child, "span"):
                 yield from _commentable_under(child)
 
