@@ -84,10 +84,13 @@ class Printer:
         parts.append(doc)
         previous_end = span_of(node).end
         trailing: list[Doc] = []
+        new_lines = False
         for comment in attached.dangling + attached.trailing:
-            # A comment on a line of its own after the node stays on one.
-            own_line = "\n" in self.text[previous_end:comment.span.start]
-            trailing += [HARD if own_line else " ", comment.text] + ([] if comment.is_block else [AFTER_COMMENT])
+            # A comment on a line of its own after the node stays on one, and
+            # so do the comments after it (as they read back in a body).
+            new_lines = new_lines or "\n" in self.text[previous_end:comment.span.start]
+            trailing += [HARD if new_lines else " ", comment.text] + ([] if comment.is_block else [AFTER_COMMENT])
+            new_lines = new_lines or not comment.is_block
             previous_end = max(previous_end, comment.span.end)
         if trailing:
             parts.append(trailing_doc := concat(*trailing))
