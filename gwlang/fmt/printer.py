@@ -15,6 +15,7 @@ own before it, trailing ones after it on its line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import assert_never
 
 from gwlang.fmt import doc as layout
@@ -57,6 +58,7 @@ class Printer:
         self.attachments = attachments or {}
         # The docs of trailing comments (by id; each is kept alive in the tree it is part of).
         self.trailing_docs: set[int] = set()
+        self.leading_docs: set[int] = set()
 
     # -- comments and entries ------------------------------------------------------
 
@@ -77,10 +79,14 @@ class Printer:
         if attached is None:
             return doc
         parts: list[Doc] = []
+        leading: list[Doc] = []
         for number, comment in enumerate(attached.leading):
             following = (attached.leading[number + 1].span.start if number + 1 < len(attached.leading)
                          else span_of(node).start)
-            parts.append(self._leading(comment, following))
+            leading.append(self._leading(comment, following))
+        if leading:
+            parts.append(leading_doc := concat(*leading))
+            self.leading_docs.add(id(leading_doc))
         parts.append(doc)
         previous_end = span_of(node).end
         trailing: list[Doc] = []
@@ -98,26 +104,40 @@ class Printer:
         return concat(*parts)
 
     def parenthesised(self, doc: Doc) -> Doc:
-        """`(doc)`, with the comments that end `doc` after the `)`.
+        """`(doc)`, with the comments that start `doc` before the `(` and those that end it after the `)`.
 
-        A node's span leaves its parentheses out, so a comment before a `)`
-        would be read back as following the node around the parentheses:
-        printed after the `)` from the start, it stays there.
+        A node's span leaves its parentheses out, so a comment inside them
+        would be read back as belonging to the node around the parentheses:
+        printed outside from the start, it stays there.
         """
         inner, trailing = self._split_trailing(doc)
-        return concat("(", inner, ")", *trailing)
+        inner, leading = self._split_leading(inner)
+        return concat(*leading, "(", inner, ")", *trailing)
+
+    def _split_leading(self, doc: Doc) -> tuple[Doc, list[Doc]]:
+        """`doc` without the leading comments at its very start, and those comments."""
+        if not isinstance(doc, layout.Concat | layout.Indent | layout.Group) or not doc.parts:
+            return doc, []
+        first, *rest = doc.parts
+        rebuild = self._rebuilder(doc)
+        if id(first) in self.leading_docs:
+            inner, leading = self._split_leading(rebuild(*rest))
+            return inner, [first, *leading]
+        inner, leading = self._split_leading(first)
+        return (rebuild(inner, *rest), leading) if leading else (doc, [])
+
+    @staticmethod
+    def _rebuilder(doc: layout.Concat | layout.Indent | layout.Group) -> Callable[..., Doc]:
+        if isinstance(doc, layout.Group):
+            by_width = doc.by_width
+            return lambda *parts: group(*parts, by_width=by_width)
+        return indent if isinstance(doc, layout.Indent) else concat
 
     def _split_trailing(self, doc: Doc) -> tuple[Doc, list[Doc]]:
         """`doc` without the trailing comments at its very end, and those comments."""
         if not isinstance(doc, layout.Concat | layout.Indent | layout.Group) or not doc.parts:
             return doc, []
-        by_width = isinstance(doc, layout.Group) and doc.by_width
-
-        def rebuild(*parts: Doc) -> Doc:
-            if isinstance(doc, layout.Group):
-                return group(*parts, by_width=by_width)
-            return indent(*parts) if isinstance(doc, layout.Indent) else concat(*parts)
-
+        rebuild = self._rebuilder(doc)
         *rest, last = doc.parts
         if id(last) in self.trailing_docs:
             inner, trailing = self._split_trailing(rebuild(*rest))

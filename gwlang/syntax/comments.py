@@ -137,9 +137,10 @@ def _place(module: ast.Module, comment: Comment, text: str) -> tuple[object, str
         gap_after = text[comment.span.end:span_of(after[0]).start] if after else None
         if gap_before is not None and all(char in " \t)" for char in gap_before):
             return before[-1], "trailing"  # on its line, after it (or after the `)` closing it)
-        if gap_after is not None and not gap_after.strip():
+        # Parentheses are left out of spans: a `(` before a node, a `)` after it, are its own.
+        if gap_after is not None and not gap_after.strip(" \t\r\n("):
             return after[0], "leading"  # right before it, on lines of their own or not
-        if gap_before is not None and not gap_before.strip() and not isinstance(node, _BODIES):
+        if gap_before is not None and not gap_before.strip(" \t\r\n)") and not isinstance(node, _BODIES):
             return before[-1], "trailing"  # on a line of its own after it, tokens of `node` following
         if after:
             return after[0], "leading"
