@@ -52,6 +52,7 @@ COMMANDS = [
     Command("repl", "gwlang.commands.repl", "evaluate expressions interactively"),
     Command("init", "gwlang.commands.init", "start a new project"),
     Command("completion", "gwlang.commands.completion", "print a shell completion script"),
+    Command("fmt", "gwlang.commands.fmt", "format .gw files in the canonical layout"),
     Command("lsp", "gwlang.commands.lsp", "run the language server (for editors)"),
     Command("__complete", "gwlang.commands.completion", ""),   # hidden: names for the completion scripts
 ]
@@ -68,6 +69,7 @@ examples:
   gwc plan sites/tcd.gw                          what `gwc apply` would change on the hosts
   gwc apply sites/tcd.gw                         make the hosts match the sources (libvirt)
   gwc report -o report                           an HTML report of every site (open report/index.html)
+  gwc fmt sites/ --check                         exit 1 if a .gw file is not formatted
 
 Run `gwc COMMAND --help` for a command's options.
 """

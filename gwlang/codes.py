@@ -46,6 +46,9 @@ _TABLE = [
          "A set pattern names an argument twice (`{ x, y, x }:`), or names its `@` binding "
          "among its arguments (`args@{ args, ... }:`); as in Nix, this is an error even if the function "
          "is never called."),
+    Code("E0120", "syntax", "unreadable source file",
+         "`gwc fmt` could not read a file it was given as UTF-8 text (a missing permission, a binary file, "
+         "another encoding); nothing was written."),
     Code("E0230", "syntax", "node family too large",
          "A node family has at most 10,000 members (`node wn[1..10000]`); a larger range is almost always a typo."),
     # evaluation

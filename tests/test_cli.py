@@ -165,7 +165,7 @@ def test_example_of_the_readme_runs() -> None:
 
 
 @pytest.mark.parametrize("command", ["eval", "compile", "check", "show", "explain", "graph", "doc", "repl",
-                                     "completion", "init", "report"])
+                                     "completion", "init", "report", "fmt"])
 def test_every_command_help_has_examples(command: str) -> None:
     done = run(command, "--help")
     assert done.returncode == 0

@@ -241,9 +241,9 @@ def build_server(include: tuple[str, ...] = ()) -> GwServer:
         if path is None:
             return []
         text = ls.text(path)
-        formatted = format_document(text, str(path))
-        if formatted is None:
-            ls.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Warning, "this gwc has no formatter"))
+        try:
+            formatted = format_document(text, str(path))
+        except GwError:         # a buffer that does not parse: its diagnostics are shown already
             return []
         if formatted == text:
             return []

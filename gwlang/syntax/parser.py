@@ -16,9 +16,12 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from lark import Token
+
 from gwlang.codes import CODES
-from gwlang.diagnostics import Diagnostic, GwError, Source
+from gwlang.diagnostics import Diagnostic, GwError, Source, Span
 from gwlang.syntax import ast
+from gwlang.syntax.comments import Comment
 from gwlang.syntax.lower import Lowerer
 from gwlang.syntax.tables import Grammar
 
@@ -38,18 +41,31 @@ class _Parser:
 
     def __init__(self) -> None:
         self.lowerer = Lowerer()
-        self.grammar = Grammar(self.lowerer)
+        # Comments the lexer skipped in the current parse, by position (a
+        # recovering parse may lex a stretch twice).
+        self.comments: dict[int, Token] = {}
+        self.grammar = Grammar(self.lowerer, self._comment)
         self.lock = threading.Lock()
 
+    def _comment(self, token: Token) -> Token:
+        self.comments[token.start_pos or 0] = token
+        return token
+
     def parse(self, source: Source) -> ast.Module:
+        return self.parse_with_comments(source)[0]
+
+    def parse_with_comments(self, source: Source) -> tuple[ast.Module, list[Comment]]:
         with self.lock:
+            self.comments = {}
             module, found = self._passes(source)
+            comments = [Comment(str(token), Span(source, start, start + len(token)))
+                        for start, token in sorted(self.comments.items())]
         diagnostics = sorted(found, key=lambda d: d.sort_key())
         if diagnostics:
             raise GwError(diagnostics)
         if module is None:  # never without a diagnostic; kept as a guard
             raise GwError(Diagnostic("E0108", "unexpected end of file", None))
-        return module
+        return module, comments
 
     def _passes(self, source: Source) -> tuple[ast.Module | None, list[Diagnostic]]:
         # Most files are valid: Lark's own loop reads them fastest.  Only a
@@ -79,6 +95,11 @@ def _parser() -> _Parser:
 def parse(source: Source) -> ast.Module:
     """Parse one source into a module, or raise `GwError` with every syntax error found."""
     return _parser().parse(source)
+
+
+def parse_with_comments(source: Source) -> tuple[ast.Module, list[Comment]]:
+    """`parse`, and the comments of the source in order (the AST has none): for the formatter."""
+    return _parser().parse_with_comments(source)
 
 
 def parse_text(text: str, name: str = "<input>") -> ast.Module:

@@ -45,10 +45,13 @@ _LineCounter: Any = LineCounter
 class Grammar:
     """Everything compiled from `grammar.lark`, shared by every parse in the process."""
 
-    def __init__(self, lowerer: Lowerer) -> None:
+    def __init__(self, lowerer: Lowerer, on_comment: Callable[[Token], Token] | None = None) -> None:
         text = resources.files("gwlang.syntax").joinpath("grammar.lark").read_text()
+        # The lexer skips comments; `on_comment` sees each one go by (for the formatter).
+        callbacks = {"COMMENT": on_comment, "BLOCK_COMMENT": on_comment} if on_comment else {}
         self.lark = Lark(text, parser="lalr", lexer="contextual", keep_all_tokens=True,
-                         maybe_placeholders=False, transformer=lowerer, cache=_cache_file(text))
+                         maybe_placeholders=False, transformer=lowerer, cache=_cache_file(text),
+                         lexer_callbacks=callbacks)
 
     # What only the recovering driver needs is built on its first use: a valid
     # file is read by Lark's own loop, and `gwc eval` of one starts sooner.
