@@ -109,7 +109,7 @@ def test_each_attribute_links_to_the_line_that_set_it(hostile: Path) -> None:
     assert row is not None and "<pre>3GiB</pre>" in row.group()
     source = source_path(str(CASES.relative_to(ROOT) / "hostile.gw"))
     assert f'href="../../../{source}#L18"' in row.group()
-    assert 'href="../../../sources/stdlib/gw/schema.gw.html#L61"' in node      # `vm.type`, a schema default
+    assert 'href="../../../sources/stdlib/gw/schema.gw.html#L66"' in node      # `vm.type`, a schema default
 
 
 def test_sources_are_pages_with_a_line_anchor_each(hostile: Path) -> None:
