@@ -26,7 +26,6 @@ from gwlang.lsp import completion, features
 from gwlang.lsp.analysis import Analysis, analyse
 from gwlang.lsp.convert import diagnostic_uri, offset, path_of, span_range, to_lsp, uri_of
 from gwlang.lsp.documents import Documents
-from gwlang.lsp.formatting import format_document
 from gwlang.lsp.index import WorkspaceIndex
 from gwlang.model.schema import SchemaRegistry
 from gwlang.session import Session
@@ -241,8 +240,9 @@ def build_server(include: tuple[str, ...] = ()) -> GwServer:
         if path is None:
             return []
         text = ls.text(path)
+        from gwlang.fmt import format_text  # `gwc fmt`'s own function: no layout rules of the server's
         try:
-            formatted = format_document(text, str(path))
+            formatted = format_text(text, str(path))
         except GwError:         # a buffer that does not parse: its diagnostics are shown already
             return []
         if formatted == text:

@@ -14,7 +14,7 @@ import subprocess
 
 from gwlang.diagnostics import GwError
 from gwlang.eval.values import Declaration
-from gwlang.model.graph import build_graph, start_order, to_dot
+from gwlang.model.graph import boot_order, build_graph, to_dot
 from gwlang.model.model import SiteModel
 from gwlang.model.program import Program
 from gwlang.report.pages import Graph, SiteInput, slug
@@ -42,7 +42,8 @@ def _unchecked_model(program: Program, site: Declaration) -> SiteModel | None:
 def _start_orders(model: SiteModel) -> dict[str, list[str]]:
     """The start orders of a site whose checks failed (a checked site has them in its `BootOrder`)."""
     try:
-        return {host: start_order(model, host) for host in model.hosts}
+        hosts = boot_order(model).hosts       # one read of the `after` lists for every host
+        return {host: list(order) for host, order in hosts.items()}
     except GwError:             # a boot cycle, already among the site's diagnostics
         return {}
 
