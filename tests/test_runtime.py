@@ -433,8 +433,16 @@ def plan_json(capsys: pytest.CaptureFixture[str], site: Path, *options: str) -> 
 
 
 def readable(text: str, tmp_path: Path) -> str:
-    """A plan or status document with the machine's paths and the digests (of those paths' files) as words."""
-    return SHA256.sub("<sha256>", text.replace(str(tmp_path), "@TMP@").replace(str(STDLIB), "@STDLIB@"))
+    """A plan or status document with the machine's paths and the digests (of those paths' files) as words.
+
+    The input files are listed sorted by path, so they are re-sorted once the paths are words: where the
+    checkout and the temporary folder lie (and so their order) differs between machines."""
+    words = SHA256.sub("<sha256>", text.replace(str(tmp_path), "@TMP@").replace(str(STDLIB), "@STDLIB@"))
+    document = json.loads(words)
+    sources = document.get("inputs", {}).get("sources", {})
+    if "files" in sources:
+        sources["files"] = dict(sorted(sources["files"].items()))
+    return json.dumps(document, indent=2) + "\n" if words.endswith("\n") else json.dumps(document, indent=2)
 
 
 def test_plan_json_is_versioned_and_shaped_as_documented(
