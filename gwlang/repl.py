@@ -293,6 +293,9 @@ class _Bound:
 _BOUND = _Bound()
 
 
+_RESEND_SECONDS = 0.5
+
+
 def _interruptible(function: Callable[[], Answer]) -> Answer:
     """`run_deep`, and on Ctrl-C the evaluation thread stopped too, not left running behind the prompt.
 
@@ -306,10 +309,12 @@ def _interruptible(function: Callable[[], Answer]) -> Answer:
         return run_deep(function)
     except KeyboardInterrupt:
         for thread in threading.enumerate():
-            if thread.name == "gw-eval" and thread.ident is not None:
+            # Sent again until the thread ends: one delivery can be lost (raised where the
+            # evaluation was already unwinding, or before the thread ran its first bytecode).
+            while thread.name == "gw-eval" and thread.ident is not None and thread.is_alive():
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
                                                            ctypes.py_object(KeyboardInterrupt))
-                thread.join()
+                thread.join(_RESEND_SECONDS)
         sys.setrecursionlimit(limit)
         gc.set_threshold(*thresholds)
         raise
