@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -42,65 +42,18 @@ PROFILE_PATH = "var/lcfg/conf/profile/xml"        # where reconfigure.sh install
 # Top-level values that are a component of their own, under a name of its own, instead of part of `node`.
 OWN_COMPONENTS = {"packages": ("updaterpms", "packages"), "services": ("services", "services")}
 NODE_COMPONENT = "node"
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource, or one item of a list resource (`name` None), as plain data for the template."""
-    name: str | None
-    type: str
-    value: Markup | None                 # escaped text of a scalar; None for records, lists and nulls
-    encoding: str | None                 # "base64" for text XML cannot hold (control characters)
-    derivations: tuple[str, ...]
-    children: tuple[Resource, ...]
-
-
 BASE64 = ' encoding="base64"'
+PAD = "    "                                      # a component's resources, inside <profile> and <component>
+
+Scalar = tuple[str, str | None]
+"""A scalar as the profile writes it: its resource type and its text (None for a null)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
+    """One component: its name and its resources as escaped XML lines (empty when it has none)."""
     name: str
-    resources: tuple[Resource, ...]
-
-    @cached_property
-    def body(self) -> Markup:
-        """The component's resources as escaped XML lines, the resource tree flattened (it is deep, and
-        made once per node: a recursive template loop cost most of a compile)."""
-        lines: list[str] = []
-        for resource in self.resources:
-            _flatten(resource, "    ", lines)
-        return Markup("".join(line + "\n" for line in lines))
-
-
-# Names, types and derivations repeat across the nodes of a site: each is escaped once.
-_attr = lru_cache(maxsize=65536)(xml_attr)
-_text = lru_cache(maxsize=65536)(xml_text)
-
-
-def _flatten(resource: Resource, pad: str, lines: list[str]) -> None:
-    """Appends the lines of `resource` indented by `pad`: its tag, derivations, value and children.
-
-    Every piece of text has been escaped for XML by then: names and types by
-    `xml_attr`, derivations by `xml_text`, values by `_resource`.
-    """
-    tag = "resource" if resource.name is not None else "item"
-    name = f" name={_attr(resource.name)}" if resource.name is not None else ""
-    head = f"{tag}{name} type={_attr(resource.type)}"
-    encoding = BASE64 if resource.encoding else ""
-    if tag == "item" and resource.value is not None:
-        lines.append(f"{pad}<{head}{encoding}>{resource.value}</item>")
-    elif not resource.derivations and not resource.children and resource.value is None:
-        lines.append(f"{pad}<{head}/>")
-    else:
-        lines.append(f"{pad}<{head}>")
-        inner = pad + "  "
-        lines.extend(f"{inner}<derivation>{_text(derivation)}</derivation>" for derivation in resource.derivations)
-        if resource.value is not None:
-            lines.append(f"{inner}<value{encoding}>{resource.value}</value>")
-        for child in resource.children:
-            _flatten(child, inner, lines)
-        lines.append(f"{pad}</{tag}>")
+    body: Markup
 
 
 def profiles(model: SiteModel, guests: list[Guest]) -> Iterable[Artifact]:
@@ -124,40 +77,127 @@ def profile_path(guest: Guest) -> str:
 
 def node_components(node: EntityModel) -> list[Component]:
     """A node's attributes as components: one per group, `node` for the rest (see the module's docstring)."""
-    grouped: dict[str, list[Resource]] = {}
+    grouped: dict[str, list[str]] = {}
     for key, value in sorted(node.attributes.items()):
         if key in OWN_COMPONENTS:
             component, name = OWN_COMPONENTS[key]
-            grouped.setdefault(component, []).append(_resource(node, (key,), name, value))
+            grouped.setdefault(component, []).append(_resource(node, (key,), name, value, PAD))
         elif isinstance(value, Mapping):
             grouped.setdefault(key, []).extend(
-                _resource(node, (key, field), field, value[field]) for field in sorted(value))
+                _resource(node, (key, field), field, value[field], PAD) for field in sorted(value))
         else:
-            grouped.setdefault(NODE_COMPONENT, []).append(_resource(node, (key,), key, value))
-    return [Component(name, tuple(resources)) for name, resources in sorted(grouped.items())]
+            grouped.setdefault(NODE_COMPONENT, []).append(_resource(node, (key,), key, value, PAD))
+    return [Component(name, Markup("".join(lines))) for name, lines in sorted(grouped.items())]
 
 
 def site_component(site: EntityModel) -> Component:
     """The site's attributes, groups as records, in one component `site` (no clash with the node's groups)."""
-    return Component("site", tuple(_resource(site, (key,), key, value)
-                                   for key, value in sorted(site.attributes.items())))
+    return Component("site", Markup("".join(_resource(site, (key,), key, value, PAD)
+                                            for key, value in sorted(site.attributes.items()))))
 
 
-def _resource(entity: EntityModel, path: tuple[str, ...], name: str | None, value: Any) -> Resource:
-    derivations = entity.derivations.get(path, ()) if name is not None else ()
+# ---------------------------------------------------------------- resources as XML lines
+#
+# A profile is most of a node's emitting: some eighty resources, most of them equal across the
+# nodes of a profile (same value, same derivations).  A scalar resource, or a list of scalars, is
+# text made of its name, type(s), value text(s), derivations and indent only: exactly the key it
+# is cached under, so each is escaped and joined once and looked up for every node after.
+
+def _resource(entity: EntityModel, path: tuple[str, ...], name: str, value: Any, pad: str) -> str:
+    """The lines of resource `name`, `path` of `entity`, indented by `pad`."""
+    derivations = entity.derivations.get(path, ())
     if isinstance(value, Mapping):
-        children = tuple(_resource(entity, (*path, key), key, value[key]) for key in sorted(value))
-        return Resource(name, "record", None, None, derivations, children)
+        children = "".join(_resource(entity, (*path, key), key, value[key], pad + "  ") for key in sorted(value))
+        return _element(f"resource name={_attr(name)} type=\"record\"", "resource", derivations, None, children, pad)
     if isinstance(value, tuple | list):
-        items = tuple(_resource(entity, path, None, item) for item in value)
-        return Resource(name, "list", None, None, derivations, items)
+        scalars = tuple(map(_scalar, value))
+        if None not in scalars:
+            return _list_resource(name, derivations, scalars, pad)  # type: ignore[arg-type]
+        items = "".join(_item(entity, path, item, pad + "  ") for item in value)
+        return _element(f"resource name={_attr(name)} type=\"list\"", "resource", derivations, None, items, pad)
+    scalar = _scalar(value)
+    assert scalar is not None
+    return _scalar_resource(name, derivations, scalar, pad)
+
+
+@lru_cache(maxsize=16384)
+def _scalar_resource(name: str, derivations: tuple[str, ...], scalar: Scalar, pad: str) -> str:
+    kind, raw = scalar
+    return _element(f"resource name={_attr(name)} type={_attr(kind)}", "resource", derivations,
+                    _value(raw), "", pad)
+
+
+@lru_cache(maxsize=4096)
+def _list_resource(name: str, derivations: tuple[str, ...], items: tuple[Scalar, ...], pad: str) -> str:
+    inner = pad + "  "
+    lines = "".join(_scalar_item(item, inner) for item in items)
+    return _element(f"resource name={_attr(name)} type=\"list\"", "resource", derivations, None, lines, pad)
+
+
+def _item(entity: EntityModel, path: tuple[str, ...], value: Any, pad: str) -> str:
+    """One item of a list holding records or lists: items carry no derivation, their records' fields do."""
+    if isinstance(value, Mapping):
+        children = "".join(_resource(entity, (*path, key), key, value[key], pad + "  ") for key in sorted(value))
+        return _element("item type=\"record\"", "item", (), None, children, pad)
+    if isinstance(value, tuple | list):
+        return _element("item type=\"list\"", "item", (), None,
+                        "".join(_item(entity, path, item, pad + "  ") for item in value), pad)
+    scalar = _scalar(value)
+    assert scalar is not None
+    return _scalar_item(scalar, pad)
+
+
+def _scalar_item(scalar: Scalar, pad: str) -> str:
+    kind, raw = scalar
+    if raw is None:
+        return f"{pad}<item type={_attr(kind)}/>\n"
+    escaped, encoding = _value(raw)
+    return f"{pad}<item type={_attr(kind)}{encoding}>{escaped}</item>\n"
+
+
+def _element(head: str, tag: str, derivations: tuple[str, ...], value: tuple[str, str] | None, children: str,
+             pad: str) -> str:
+    """`<head>` with its derivations, its value (escaped text and encoding attribute) and children, or `<head/>`."""
+    if not derivations and value is None and not children:
+        return f"{pad}<{head}/>\n"
+    inner = pad + "  "
+    lines = [f"{pad}<{head}>\n"]
+    lines.extend(f"{inner}<derivation>{_text(derivation)}</derivation>\n" for derivation in derivations)
+    if value is not None:
+        lines.append(f"{inner}<value{value[1]}>{value[0]}</value>\n")
+    lines.append(children)
+    lines.append(f"{pad}</{tag}>\n")
+    return "".join(lines)
+
+
+def _scalar(value: Any) -> Scalar | None:
+    """A scalar's type and text, or None for a record or a list."""
     if value is None:
-        return Resource(name, "null", None, None, derivations, ())
+        return ("null", None)
+    if isinstance(value, Mapping | tuple | list):
+        return None
+    return (type_name(value), text(value))
+
+
+def _value(raw: str | None) -> tuple[str, str] | None:
+    """A value's element text and encoding attribute: escaped text, or base64 for what XML cannot hold."""
+    if raw is None:
+        return None
     try:
-        return Resource(name, type_name(value), exact_xml_text(value), None, derivations, ())
+        return exact_xml_text(raw), ""
     except Unrepresentable:
-        encoded = base64.b64encode(text(value).encode("utf-8")).decode("ascii")
-        return Resource(name, type_name(value), Markup(encoded), "base64", derivations, ())
+        return base64.b64encode(raw.encode("utf-8")).decode("ascii"), BASE64
+
+
+# Names, types and derivations repeat across the nodes of a site: each is escaped once.
+@lru_cache(maxsize=65536)
+def _attr(value: str) -> str:
+    return str(xml_attr(value))
+
+
+@lru_cache(maxsize=65536)
+def _text(value: str) -> str:
+    return str(xml_text(value))
 
 
 def type_name(value: Any) -> str:
