@@ -25,6 +25,8 @@ class Unrepresentable(ValueError):
 
 def text(value: Any) -> str:
     """The canonical text of a model value (domain values as their literals)."""
+    if type(value) is str:          # most values: one comparison instead of the checks below
+        return value
     if isinstance(value, Size | IPAddress | IPNetwork | MacAddress):
         return value.canonical
     if isinstance(value, bool):
@@ -43,6 +45,10 @@ def _reject_nul(value: str, where: str) -> str:
 # ---------------------------------------------------------------- XML
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What escaping or refusing can touch, in element text and in an attribute.  Most values hold none of
+# it and are returned as they are after one search; the others take the general path.
+_XML_TEXT_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]")
+_XML_ATTR_SPECIAL = re.compile("[\x00-\x1f&<>\"\ufffe\uffff]")
 
 
 def xml_text(value: Any) -> Markup:
@@ -51,6 +57,8 @@ def xml_text(value: Any) -> Markup:
     Returned as `Markup` so the templates' autoescaping does not escape it twice.
     """
     raw = text(value)
+    if not _XML_TEXT_SPECIAL.search(raw):
+        return Markup(raw)
     if _XML_INVALID.search(raw):
         raise Unrepresentable("XML 1.0 cannot hold control characters")
     return Markup(escape(raw, {"\r": "&#13;"}))
@@ -59,6 +67,8 @@ def xml_text(value: Any) -> Markup:
 def xml_attr(value: Any) -> Markup:
     """An attribute value with its quotes (`"a &amp; b"`)."""
     raw = text(value)
+    if not _XML_ATTR_SPECIAL.search(raw):
+        return Markup(f'"{raw}"')
     if _XML_INVALID.search(raw):
         raise Unrepresentable("XML 1.0 cannot hold control characters")
     return Markup(quoteattr(raw, {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}))
