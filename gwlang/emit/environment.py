@@ -36,6 +36,9 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
+    # The templates call no global function (`range`, `dict`, `namespace`...), and every render
+    # copies the globals into its context: without them a render costs half as much.
+    env.globals.clear()
     return env
 
 

@@ -72,8 +72,11 @@ class _Writer:
             if any(type(key) is not str for key in keys):
                 raise _Unusual
             quote = self.quote
-            body = separator.join(f"{quote(key)}: {self.value(value[key], inner)}" for key in keys)
-            return f"{{{inner}{body}{newline}}}"
+            fields = []
+            for key in keys:
+                item = value[key]        # most values are strings: quoted here, without a call more
+                fields.append(f"{quote(key)}: {quote(item) if type(item) is str else self.value(item, inner)}")
+            return f"{{{inner}{separator.join(fields)}{newline}}}"
         body = separator.join(self.value(item, inner) for item in value)
         return f"[{inner}{body}{newline}]"
 

@@ -125,6 +125,8 @@ def _resource(entity: EntityModel, path: tuple[str, ...], name: str, value: Any,
     if isinstance(value, Mapping):
         children = "".join(_resource(entity, (*path, key), key, value[key], pad + "  ") for key in sorted(value))
         return _element(f"resource name={_attr(name)} type=\"record\"", "resource", derivations, None, children, pad)
+    if type(value) is tuple and set(map(type, value)) <= {str}:        # package and service lists
+        return _list_resource(name, derivations, value, pad)
     scalars = tuple(map(_scalar, value))
     if None not in scalars:
         return _list_resource(name, derivations, scalars, pad)  # type: ignore[arg-type]
@@ -140,9 +142,11 @@ def _scalar_resource(name: str, derivations: tuple[str, ...], scalar: Scalar, pa
 
 
 @lru_cache(maxsize=4096)
-def _list_resource(name: str, derivations: tuple[str, ...], items: tuple[Scalar, ...], pad: str) -> str:
+def _list_resource(name: str, derivations: tuple[str, ...], items: tuple[Scalar, ...] | tuple[str, ...],
+                   pad: str) -> str:
+    """A list of scalars, given as (type, text) pairs or, for a list of strings, as the strings."""
     inner = pad + "  "
-    lines = "".join(_scalar_item(item, inner) for item in items)
+    lines = "".join(_scalar_item(("string", item) if type(item) is str else item, inner) for item in items)
     return _element(f"resource name={_attr(name)} type=\"list\"", "resource", derivations, None, lines, pad)
 
 
