@@ -13,7 +13,7 @@ render, so a compile that keeps every site imports none of it.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from gwlang.emit.filters import FILTERS
@@ -42,7 +42,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(template_name: str) -> jinja2.Template:
     """The compiled template, looked up once (the environment's own cache costs a lock and a key)."""
     return environment().get_template(template_name)

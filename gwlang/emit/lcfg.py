@@ -31,7 +31,6 @@ from typing import Any
 from markupsafe import Markup
 
 from gwlang.emit.artifact import Artifact
-from gwlang.emit.environment import render
 from gwlang.emit.filters import Unrepresentable, text, xml_attr, xml_text
 from gwlang.emit.guest import Guest
 from gwlang.eval.domain import IPAddress, IPNetwork, MacAddress, Size
@@ -127,9 +126,9 @@ def _resource(entity: EntityModel, path: tuple[str, ...], name: str, value: Any,
         return _element(f"resource name={_attr(name)} type=\"record\"", "resource", derivations, None, children, pad)
     if type(value) is tuple and set(map(type, value)) <= {str}:        # package and service lists
         return _list_resource(name, derivations, value, pad)
-    scalars = tuple(map(_scalar, value))
-    if None not in scalars:
-        return _list_resource(name, derivations, scalars, pad)  # type: ignore[arg-type]
+    scalars = tuple(scalar for scalar in map(_scalar, value) if scalar is not None)
+    if len(scalars) == len(value):
+        return _list_resource(name, derivations, scalars, pad)
     items = "".join(_item(entity, path, item, pad + "  ") for item in value)
     return _element(f"resource name={_attr(name)} type=\"list\"", "resource", derivations, None, items, pad)
 
@@ -138,7 +137,7 @@ def _resource(entity: EntityModel, path: tuple[str, ...], name: str, value: Any,
 def _scalar_resource(name: str, derivations: tuple[str, ...], scalar: Scalar, pad: str) -> str:
     kind, raw = scalar
     return _element(f"resource name={_attr(name)} type={_attr(kind)}", "resource", derivations,
-                    _value(raw), "", pad)
+                    None if raw is None else _value(raw), "", pad)
 
 
 @lru_cache(maxsize=4096)
@@ -146,7 +145,7 @@ def _list_resource(name: str, derivations: tuple[str, ...], items: tuple[Scalar,
                    pad: str) -> str:
     """A list of scalars, given as (type, text) pairs or, for a list of strings, as the strings."""
     inner = pad + "  "
-    lines = "".join(_scalar_item(("string", item) if type(item) is str else item, inner) for item in items)
+    lines = "".join(_scalar_item(("string", item) if isinstance(item, str) else item, inner) for item in items)
     return _element(f"resource name={_attr(name)} type=\"list\"", "resource", derivations, None, lines, pad)
 
 
@@ -202,10 +201,8 @@ def _scalar(value: Any) -> Scalar | None:
     return (type_name(value), text(value))
 
 
-def _value(raw: str | None) -> tuple[str, str] | None:
+def _value(raw: str) -> tuple[str, str]:
     """A value's element text and encoding attribute: escaped text, or base64 for what XML cannot hold."""
-    if raw is None:
-        return None
     try:
         return exact_xml_text(raw), ""
     except Unrepresentable:
