@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,8 @@ class Artifact:
     executable: bool = False
     private: bool = False           # readable by its owner only (netplan's files, see overlay.py)
     digest: str | None = None       # the hash the runtime compares, when not the file's sha256 (`<gw:hash>`)
+    # The sha256 once asked for: the manifest, the index, the writer and the build records all ask.
+    _sha256: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def mode(self) -> int:
@@ -32,7 +34,11 @@ class Artifact:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        found = self._sha256
+        if found is None:
+            found = hashlib.sha256(self.data).hexdigest()
+            object.__setattr__(self, "_sha256", found)
+        return found
 
     @property
     def hash(self) -> str:

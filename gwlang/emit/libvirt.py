@@ -39,6 +39,8 @@ _BRIDGE = re.compile(r"[A-Za-z0-9_.:-]{1,15}")   # a Linux interface name that l
 _QEMU_UNSUPPORTED_ACTION = {"on-poweroff": {"preserve", "rename-restart"}, "on-reboot": {"preserve", "rename-restart"},
                             "on-crash": {"rename-restart"}}
 _TYPE_WORDS = {"pv": "paravirtualised", "pvh": "PVH", "hvm": "fully virtualised"}
+_HASH_STAND_IN = "0" * 64
+_HASH_LINE = f"      <gw:hash>{_HASH_STAND_IN}</gw:hash>\n"      # as domain.xml.j2 writes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +59,14 @@ def libvirt_domain(guest: Guest) -> Artifact:
     problems = [problem.diagnostics for problem in _problems(guest)]
     if problems:
         raise GwError([diagnostic for found in problems for diagnostic in found])
-    context = _context(guest)
-    definition = render("libvirt/domain.xml.j2", **context, hash=None)
+    # Rendered once, with a stand-in for the hash: the definition hashed is that text without the
+    # stand-in's line, the file that text with the hash in it.  The line is the template's own:
+    # no value can write it, as values have their `<` escaped.
+    text = render("libvirt/domain.xml.j2", **_context(guest), hash=_HASH_STAND_IN)
+    assert text.count(_HASH_LINE) == 1, "domain.xml.j2 writes the hash line as _HASH_LINE"
+    definition = text.replace(_HASH_LINE, "", 1)
     digest = definition_hash(definition)
-    text = render("libvirt/domain.xml.j2", **context, hash=digest)
+    text = text.replace(_HASH_LINE, _HASH_LINE.replace(_HASH_STAND_IN, digest), 1)
     return Artifact(f"hosts/{guest.host}/libvirt/{guest.name}.xml", text, "libvirt-domain", guest.host, guest.name,
                     digest=digest)
 

@@ -7,11 +7,13 @@ get one package name a line, for `xargs apt-get install` or
 `dpkg --set-selections`.  Both are sorted and without duplicates (`Guest`
 already did that).  Each name is checked against its format's rule, so a
 name can never carry a version, a flag or a second line into the file.
+The text depends on the list alone, so each distinct list is written once.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from gwlang.emit.artifact import Artifact
 from gwlang.emit.environment import render
@@ -33,13 +35,22 @@ FORMATS = {
 
 
 def package_files(guest: Guest) -> list[Artifact]:
-    filename, template, rule, explanation = FORMATS[guest.os_family]
-    wrong = [name for name in guest.packages if not rule.match(name)]
+    wrong, text = _package_list(guest.os_family, guest.packages)
     if wrong:
+        _, _, _, explanation = FORMATS[guest.os_family]
         listed = ", ".join(f"`{shown(name)}`" for name in wrong)
         raise EmitError(guest.entity, ("packages",),
                         f"node `{guest.name}` lists {'a package name' if len(wrong) == 1 else 'package names'} "
                         f"its {guest.os_family} package list cannot hold: {listed}",
                         help=f"{explanation}; give names only, without versions")
-    return [Artifact(f"nodes/{guest.name}/{filename}", render(template, packages=guest.packages), "package-list",
-                     node=guest.name)]
+    filename = FORMATS[guest.os_family][0]
+    return [Artifact(f"nodes/{guest.name}/{filename}", text, "package-list", node=guest.name)]
+
+
+@lru_cache(maxsize=1024)
+def _package_list(os_family: str, packages: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The names the family's format cannot hold, else the file's text: made once per list (nodes of one
+    profile share theirs), as it depends on nothing else."""
+    _, template, rule, _ = FORMATS[os_family]
+    wrong = tuple(name for name in packages if not rule.match(name))
+    return wrong, "" if wrong else render(template, packages=packages)

@@ -11,9 +11,8 @@ sha256) and hands on a `CompiledSite`, the bundle indexed for the runtime.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, assert_never
 
@@ -24,6 +23,7 @@ from gwlang.emit.boot import boot_files
 from gwlang.emit.configdisk import cloud_init_files, config_disk, wants_cloud_init
 from gwlang.emit.filters import Unrepresentable
 from gwlang.emit.guest import Guest, guest
+from gwlang.emit.jsontext import dumps
 from gwlang.emit.lcfg import profiles
 from gwlang.emit.libvirt import libvirt_domains
 from gwlang.emit.overlay import overlays
@@ -33,7 +33,7 @@ from gwlang.emit.xen import xl_config
 from gwlang.hypervisors import hypervisor
 from gwlang.model.graph import BootOrder, boot_order, build_graph, to_dot
 from gwlang.model.model import EntityModel, SiteModel
-from gwlang.model.show import site_json
+from gwlang.model.show import site_data
 
 
 class Over(Enum):
@@ -64,7 +64,7 @@ def _xl_configs(guest: Guest) -> list[Artifact]:
 
 
 def _site_files(model: SiteModel, guests: list[Guest]) -> list[Artifact]:
-    data = json.dumps(site_json(model), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    data = dumps(site_data(model), ensure_ascii=False) + "\n"
     return [Artifact("site.json", data, "site-json"),
             Artifact("graph.dot", to_dot(build_graph(model)), "graph")]
 
@@ -105,30 +105,41 @@ def emit_site(model: SiteModel) -> CompiledSite:
             _collect(emitter.emit, arguments, artifacts, problems)
     if problems:
         raise GwError(problems)
-    disks = {one.name: disk for one in guests
-             if (disk := config_disk(one, [a for a in artifacts if a.node == one.name])) is not None}
-    artifacts = [_with_sources(model, a) for a in artifacts]
-    artifacts.sort(key=lambda a: a.path)
-    artifacts.append(manifest(model, artifacts))
-    named = tuple(replace(a, path=f"{model.name}/{a.path}") for a in artifacts)
-    return CompiledSite(model, {one.name: one for one in guests}, boot, named, index_artifacts(model.name, named),
-                        disks)
+    own = _by_node(artifacts)
+    disks = {one.name: disk for one in guests if (disk := config_disk(one, own.get(one.name, []))) is not None}
+    named = _finished(model, artifacts)
+    named.append(_named(model.name, manifest(model, named)))
+    return CompiledSite(model, {one.name: one for one in guests}, boot, tuple(named),
+                        index_artifacts(model.name, named), disks)
 
 
 def _runs(emitter: Emitter, model: SiteModel, guests: list[Guest], boot: BootOrder,
-          artifacts: Sequence[Artifact]) -> list[tuple[Any, ...]]:
+          artifacts: list[Artifact]) -> list[tuple[Any, ...]]:
     """The argument tuples `emitter` is called with, one call each."""
     match emitter.over:
         case Over.GUEST:
             return [(one,) for one in guests if emitter.when(one)]
         case Over.HOST:
-            return [(model, host, [g for g in guests if g.host == host.name], boot) for host in model.hosts.values()]
+            on_host: dict[str, list[Guest]] = {}
+            for one in guests:
+                on_host.setdefault(one.host, []).append(one)
+            return [(model, host, on_host.get(host.name, []), boot) for host in model.hosts.values()]
         case Over.SITE:
             return [(model, guests)]
         case Over.GUEST_FILES:
-            return [(one, [a for a in artifacts if a.node == one.name]) for one in guests if emitter.when(one)]
+            own = _by_node(artifacts)
+            return [(one, own.get(one.name, [])) for one in guests if emitter.when(one)]
         case _:
             assert_never(emitter.over)
+
+
+def _by_node(artifacts: Iterable[Artifact]) -> dict[str, list[Artifact]]:
+    """Each node's artifacts, in one pass (a site of a thousand nodes has tens of thousands)."""
+    own: dict[str, list[Artifact]] = {}
+    for artifact in artifacts:
+        if artifact.node is not None:
+            own.setdefault(artifact.node, []).append(artifact)
+    return own
 
 
 def _collect(produce: Callable[..., Iterable[Artifact]], arguments: tuple[Any, ...], artifacts: list[Artifact],
@@ -149,21 +160,37 @@ def _collect(produce: Callable[..., Iterable[Artifact]], arguments: tuple[Any, .
 
 
 
-def _with_sources(model: SiteModel, artifact: Artifact) -> Artifact:
-    if artifact.node is not None:
-        sources = model.nodes[artifact.node].sources
-    elif artifact.host is not None:
-        sources = model.hosts[artifact.host].sources
-        for node in model.nodes.values():
-            if node.get("host") == artifact.host:
-                sources = sources + node.sources
-    else:
-        sources = model.sources
-    return replace(artifact, sources=tuple(sorted(set(sources))))
+def _finished(model: SiteModel, artifacts: list[Artifact]) -> list[Artifact]:
+    """The artifacts named under `<site>/`, each with the sources of what it belongs to, in path order."""
+    nodes, hosts, site = _sources(model)
+    return sorted((_named(model.name, a, nodes[a.node] if a.node is not None
+                          else hosts[a.host] if a.host is not None else site) for a in artifacts),
+                  key=lambda a: a.path)
+
+
+Sources = tuple[str, ...]
+
+
+def _sources(model: SiteModel) -> tuple[dict[str, Sources], dict[str, Sources], Sources]:
+    """The sorted sources of each node, of each host (with those of its nodes) and of the site."""
+    on_host: dict[str, set[str]] = {name: set(host.sources) for name, host in model.hosts.items()}
+    for node in model.nodes.values():
+        on_host[node.get("host")].update(node.sources)
+    return ({name: tuple(sorted(set(node.sources))) for name, node in model.nodes.items()},
+            {name: tuple(sorted(found)) for name, found in on_host.items()}, tuple(sorted(set(model.sources))))
+
+
+def _named(site: str, artifact: Artifact, sources: tuple[str, ...] | None = None) -> Artifact:
+    """`artifact` at its path in the output folder (under `<site>/`), with `sources` when given."""
+    return Artifact(f"{site}/{artifact.path}", artifact.text, artifact.kind, artifact.host, artifact.node,
+                    artifact.sources if sources is None else sources, artifact.executable, artifact.private,
+                    artifact.digest)
 
 
 def manifest(model: SiteModel, artifacts: list[Artifact]) -> Artifact:
-    files = [{"path": a.path, "sha256": a.sha256, "kind": a.kind, "host": a.host, "node": a.node,
-              "sources": list(a.sources)} for a in artifacts]
+    """`manifest.json`: every file of `artifacts` (named under `<site>/`) with its sha256, kind, owner, sources."""
+    start = len(model.name) + 1
+    files = [{"path": a.path[start:], "sha256": a.sha256, "kind": a.kind, "host": a.host, "node": a.node,
+              "sources": a.sources} for a in artifacts]
     data = {"generator": "gwc", "site": model.name, "sources": sorted(set(model.sources)), "files": files}
-    return Artifact("manifest.json", json.dumps(data, indent=2, sort_keys=True) + "\n", "manifest")
+    return Artifact("manifest.json", dumps(data) + "\n", "manifest")
