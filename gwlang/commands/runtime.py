@@ -27,7 +27,7 @@ from gwlang.pipeline import compile_site
 from gwlang.runtime import planfile
 from gwlang.runtime.live import LiveHost
 from gwlang.runtime.plan import Elsewhere, Plan, PlanOptions, plan_site
-from gwlang.runtime.render import name_list, render_host_plan, render_plan, render_status
+from gwlang.runtime.render import name_list, render_host_plan, render_notes, render_plan, render_status, render_steps
 from gwlang.runtime.target import SiteTarget, site_target
 
 if TYPE_CHECKING:
@@ -361,7 +361,7 @@ def _apply_text(outcome: Outcome) -> str:
             lines += render_host_plan(report.plan)
         elif not report.failures:
             lines.append(f"host {report.host} ({report.uri}): not reached")
-        lines += [f"  note: {note}" for note in report.notes]
+        lines += [f"  {note}" for note in render_notes(report.notes)]
     return "\n".join(lines + _apply_summary(outcome))
 
 
@@ -423,7 +423,7 @@ def command_destroy(arguments: argparse.Namespace) -> str:
         for report in outcome.hosts:
             lines.append(f"host {report.host} ({report.uri}):" if report.done else
                          f"host {report.host} ({report.uri}): nothing to destroy")
-            lines += [f"  - {done}" for done in report.done]
+            lines += render_steps(report.done, "-")
         if not arguments.delete_storage:
             lines.append("volumes kept (`--delete-storage` deletes them)")
         return _finish(outcome, "\n".join(lines))

@@ -1,11 +1,18 @@
-"""Plans, outcomes and status as text for people: one line per action, changes indented under it."""
+"""Plans, outcomes and status as text for people: one line per action, changes indented under it.
+
+A host with more than `LIST_MOST` actions (a big site) is shown grouped: one
+line per kind of action (`+ define: 1,000 nodes (install, ce, wn0001..wn0998)`),
+with the nodes' names folded by `name_list`.  So are the steps `destroy`
+took, the rows of `status` and the notes of `apply` (one line per kind of
+note and reason).  The JSON documents always list every action and node.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 from gwlang.runtime.plan import (
     Action,
@@ -26,6 +33,30 @@ from gwlang.runtime.plan import (
 )
 
 GIB, MIB = 1 << 30, 1 << 20
+T = TypeVar("T")
+K = TypeVar("K")
+
+LIST_MOST = 40
+"""Up to this many actions (or steps, or status rows) a host's are listed one per line; beyond, grouped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """One step apply or destroy took: its line of text, its kind (the line without the node) and its node."""
+    text: str
+    kind: str
+    node: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something apply did not or could not do that is no failure: `what`, for `node`, and `why`.
+
+    Notes with the same `what` and `why` are shown as one line naming all their nodes.
+    """
+    what: str
+    node: str
+    why: str
 
 
 def describe(action: Action) -> str:
@@ -62,6 +93,38 @@ def describe(action: Action) -> str:
             assert_never(action)
 
 
+def step_kind(action: Action) -> str:
+    """An action in words without its node: the line its group shows when a big host's actions are grouped."""
+    match action:
+        case CreatePool() | Refuse():
+            return describe(action)
+        case CreateVolume(volume=volume):
+            copy = f", a copy of {volume.image}" if volume.image else ""
+            return f"create volume ({_size(volume.capacity)} {volume.format}{copy})"
+        case WriteConfigDisk(disk=disk, reason=reason):
+            what = "write" if reason == "new" else "rewrite (overlay changed)"
+            return f"{what} config disk ({disk.format})"
+        case Define():
+            return "define"
+        case Redefine(reason=reason, restart_needed=restart):
+            why = "the sources changed" if reason == "changed" else "its live definition drifted"
+            return f"redefine ({why}{'; restart needed' if restart else ''})"
+        case SetAutostart(autostart=autostart):
+            return f"set autostart {'on' if autostart else 'off'}"
+        case Start():
+            return "start"
+        case Restart():
+            return "restart"
+        case Hold(reason=reason):
+            return f"hold (defined, not started): {reason}"
+        case Remove(running=running):
+            return f"{'stop and ' if running else ''}undefine (no longer in the sources; volumes kept)"
+        case Orphan():
+            return "keep: no longer in the sources (`--prune` removes it)"
+        case _:
+            assert_never(action)
+
+
 MARKS = {CreatePool: "+", CreateVolume: "+", WriteConfigDisk: "+", Define: "+", Redefine: "~", SetAutostart: "~",
           Start: ">", Restart: ">", Hold: "=", Remove: "-", Orphan: "?", Refuse: "!"}
 
@@ -72,11 +135,71 @@ def render_host_plan(plan: HostPlan) -> list[str]:
         return [f"{head}: cannot be reached: {plan.unreachable}"]
     if not plan.actions:
         return [f"{head}: up to date"]
+    if len(plan.actions) > LIST_MOST:
+        return [f"{head}: {len(plan.actions):,} actions, grouped by kind (`gwc plan --json` lists each one)",
+                *_grouped_actions(plan.actions)]
     lines = [f"{head}:"]
     for action in plan.actions:
         lines.append(f"  {MARKS[type(action)]} {describe(action)}")
         if isinstance(action, Redefine):
             lines += [f"      {change}" for change in action.changes]
+    return lines
+
+
+def _grouped_actions(actions: Sequence[Action]) -> list[str]:
+    """One line per kind of action, in the order the kinds first come; a redefinition's changes counted."""
+    groups = _groups(actions, lambda a: (MARKS[type(a)], step_kind(a)))
+    lines = []
+    for (mark, kind), members in groups.items():
+        nodes = [node for a in members if (node := getattr(a, "node", None)) is not None]
+        lines.append(f"  {mark} {kind}" + (f": {_nodes(nodes, len(members), _item(members[0]))}" if nodes else ""))
+        changes = _groups((c for a in members if isinstance(a, Redefine) for c in a.changes), lambda c: c)
+        for change, times in list(changes.items())[:LIST_MOST // 4]:
+            lines.append(f"      {change}" + (f" ({_count(len(times), 'node')})" if len(times) > 1 else ""))
+        if len(changes) > LIST_MOST // 4:
+            lines.append(f"      and {len(changes) - LIST_MOST // 4:,} more kinds of change")
+    return lines
+
+
+def _item(action: Action) -> str:
+    return "volume" if isinstance(action, CreateVolume) else "node"
+
+
+def _groups(items: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:
+    """Items by key, keys in the order they first come."""
+    found: dict[K, list[T]] = {}
+    for item in items:
+        found.setdefault(key(item), []).append(item)
+    return found
+
+
+def _nodes(nodes: Sequence[str], items: int, item: str = "node") -> str:
+    """`1,000 nodes (install, ce, wn0001..wn0998)`; `2,000 volumes of 1,000 nodes (...)` when items are more."""
+    unique = list(dict.fromkeys(nodes))
+    counted = _count(len(unique), "node")
+    if items != len(unique):
+        counted = f"{_count(items, item)} of {counted}"
+    return f"{counted} ({name_list(unique)})"
+
+
+def render_notes(notes: Sequence[Note]) -> list[str]:
+    """One line per kind of note and reason, naming its nodes (folded): never one line per node of a big site."""
+    lines = []
+    for (what, why), members in _groups(notes, lambda n: (n.what, n.why)).items():
+        nodes = [note.node for note in members]
+        named = f"`{nodes[0]}`" if len(nodes) == 1 else _nodes(nodes, len(nodes))
+        lines.append(f"note: {what} for {named}: {why}")
+    return lines
+
+
+def render_steps(done: Sequence[Done], mark: str) -> list[str]:
+    """The steps a host took, one per line, or grouped by kind beyond `LIST_MOST`."""
+    if len(done) <= LIST_MOST:
+        return [f"  {mark} {step.text}" for step in done]
+    lines = []
+    for kind, members in _groups(done, lambda d: d.kind).items():
+        nodes = [step.node for step in members if step.node is not None]
+        lines.append(f"  {mark} {kind}: {_nodes(nodes, len(members), 'volume' if 'volume' in kind else 'step')}")
     return lines
 
 
@@ -164,11 +287,21 @@ class StatusRow:
 
 
 def render_status(rows: Sequence[StatusRow]) -> str:
-    headers = ("node", "host", "state", "definition")
-    table = [headers, *((r.node, r.host, r.state, r.definition) for r in rows)]
+    """A row per node; beyond `LIST_MOST` nodes, a row per host, state and definition, naming its nodes."""
+    if len(rows) > LIST_MOST:
+        groups = _groups(rows, lambda r: (r.host, r.state, r.definition))
+        headers = ("nodes", "host", "state", "definition")
+        table = [headers, *((_nodes([r.node for r in members], len(members)), host, state, definition)
+                            for (host, state, definition), members in groups.items())]
+    else:
+        headers = ("node", "host", "state", "definition")
+        table = [headers, *((r.node, r.host, r.state, r.definition) for r in rows)]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
              for row in table]
+    if len(rows) > LIST_MOST:
+        lines.append(f"{_count(len(rows), 'node')} in {_count(len(table) - 1, 'group')} "
+                     "(`gwc status --json` lists each node)")
     unread = [row for row in rows if not row.read]
     if unread:
         hosts = list(dict.fromkeys(row.host for row in unread))
