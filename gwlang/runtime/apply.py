@@ -430,8 +430,8 @@ class _HostRun:
             connection.set_config_marker(action.node, disk.hash)
 
     def _not_uploaded(self, node: str, reason: str) -> None:
-        self.report.notes.append(Note("config disk not uploaded", node, f"the host cannot upload volumes ({reason}); "
-                                      "its volume is made, empty, and no more images are built for this host"))
+        self.report.notes.append(Note("config disk not uploaded", node, "the host takes no uploads, so the volumes "
+                                      f"are made empty and no more images are built for it (libvirt: {reason})"))
 
     def _start(self, connection: Host, action: Start | Restart) -> None:
         node = self.nodes[action.node]

@@ -10,6 +10,7 @@ note and reason).  The JSON documents always list every action and node.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, assert_never
@@ -38,6 +39,9 @@ K = TypeVar("K")
 
 LIST_MOST = 40
 """Up to this many actions (or steps, or status rows) a host's are listed one per line; beyond, grouped."""
+
+
+NOTE_WIDTH = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +192,13 @@ def render_notes(notes: Sequence[Note]) -> list[str]:
     for (what, why), members in _groups(notes, lambda n: (n.what, n.why)).items():
         nodes = [note.node for note in members]
         named = f"`{nodes[0]}`" if len(nodes) == 1 else _nodes(nodes, len(nodes))
-        lines.append(f"note: {what} for {named}: {why}")
+        line = f"note: {what} for {named}: {why}"
+        # A long reason goes on a line of its own under the names rather than past the edge of the terminal.
+        if len(line) <= NOTE_WIDTH:
+            lines.append(line)
+        else:
+            lines += [f"note: {what} for {named}:", *textwrap.wrap(why, NOTE_WIDTH, initial_indent=" " * 6,
+                                                                    subsequent_indent=" " * 6)]
     return lines
 
 
@@ -250,27 +260,32 @@ _NUMBERED = re.compile(r"(.*?)(\d+)")
 
 
 def name_list(names: Sequence[str], most: int = 8) -> str:
-    """Names for a summary line, short for big sites: runs of numbered names folded (`wn0001..wn1000`),
-    at most `most` items and a count of the rest."""
-    items: list[tuple[str, str, int]] = []       # (first, last, how many)
+    """Names for a summary line, short for big sites: runs of numbered names folded (`wn0001..wn1000`,
+    and `wn1000..wn0001` in the order destroy goes), at most `most` items and a count of the rest."""
+    items: list[tuple[str, str, int, int]] = []       # (first, last, how many, step: 1 up, -1 down, 0 alone)
     for name in names:
-        if items and _follows(items[-1][1], name):
-            first, _, count = items[-1]
-            items[-1] = (first, name, count + 1)
+        if items:
+            first, last, count, step = items[-1]
+            for way in (step,) if step else (1, -1):
+                if _follows(last, name, way):
+                    items[-1] = (first, name, count + 1, way)
+                    break
+            else:
+                items.append((name, name, 1, 0))
         else:
-            items.append((name, name, 1))
+            items.append((name, name, 1, 0))
     words = [first if count == 1 else f"{first}, {last}" if count == 2 else f"{first}..{last}"
-             for first, last, count in items]
+             for first, last, count, _ in items]
     if len(words) > most:
-        rest = sum(count for _, _, count in items[most - 1:])
+        rest = sum(count for _, _, count, _ in items[most - 1:])
         words = words[:most - 1] + [f"and {rest:,} more"]
     return ", ".join(words)
 
 
-def _follows(previous: str, name: str) -> bool:
-    """`name` is `previous` with its number one higher, padded alike (`wn009`, `wn010`; `wn9`, `wn10`)."""
+def _follows(previous: str, name: str, step: int = 1) -> bool:
+    """`name` is `previous` with its number `step` higher, padded alike (`wn009`, `wn010`; `wn9`, `wn10`)."""
     before, after = _NUMBERED.fullmatch(previous), _NUMBERED.fullmatch(name)
-    if before is None or after is None or before[1] != after[1] or int(after[2]) != int(before[2]) + 1:
+    if before is None or after is None or before[1] != after[1] or int(after[2]) != int(before[2]) + step:
         return False
     return len(before[2]) == len(after[2]) or not (before[2].startswith("0") or after[2].startswith("0"))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from gwlang.runtime.backend import Host, HostError, connect
-from gwlang.runtime.live import LiveHost, differences, significant
+from gwlang.runtime.live import LiveHost, differences, wanted_facts
 from gwlang.runtime.plan import Elsewhere, Plan, PlanOptions, plan_site
 from gwlang.runtime.render import StatusRow
 from gwlang.runtime.target import HostTarget, OutsideNode, SiteTarget
@@ -140,7 +140,7 @@ def status(target: SiteTarget) -> tuple[list[StatusRow], list[tuple[str, str, st
                 rows.append(StatusRow(node.name, host.name, domain.state, "not gwc's (foreign domain)",
                                       sync="foreign"))
             else:
-                changes = differences(domain.facts, significant(node.xml))
+                changes = differences(domain.facts, wanted_facts(node.xml))
                 if domain.owner.hash != node.hash:
                     sync, verdict = "changed", "changed in the sources (apply to update)"
                 elif changes:
