@@ -706,3 +706,20 @@ def test_a_big_sites_json_plan_still_lists_every_action(capsys: pytest.CaptureFi
     actions = json.loads(out)["hosts"][0]["actions"]
     assert len([a for a in actions if a["action"] == "define"]) == 200
     assert len(actions) == 1 + 200 * 5 + 1     # the pool; volume, config disk, define, autostart, start; install's xvdb
+
+
+def test_nodes_that_fail_alike_are_one_error_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # 198 workers of 1 GiB each do not fit the test driver's 100 GiB pool: about half fail the same way.
+    text = BIG_SITE.read_text()
+    cut = text.rindex("disks.xvda.size = 32MiB;")
+    site = tmp_path / "full.gw"
+    site.write_text(text[:cut] + "disks.xvda.size = 1GiB;" + text[cut + len("disks.xvda.size = 32MiB;"):])
+    with backend.keep_open("test:///default"):
+        code, out, err = run(capsys, "apply", "-y", str(site))
+    assert code == 1
+    assert err.splitlines() == [
+        "gwc: error: host `gw` (test:///default), 99 nodes (wn100..wn198): cannot create volume "
+        "/var/lib/gwlang/images/NODE-xvda.img: internal error: Not enough free space in pool for volume "
+        "'NODE-xvda.img'"]
+    assert out.splitlines()[-1] == "99 nodes failed or not started (wn100..wn198): see the errors"
+    assert len(out.splitlines()) <= SHORT + 2      # two groups of volumes, and the line above

@@ -84,10 +84,12 @@ class HostReport:
     done: list[Done] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)   # the failures as (node, reason)
 
     def fail(self, node: str | None, reason: str) -> None:
         where = f"host `{self.host}` ({self.uri})" + (f", node `{node}`" if node else "")
         self.failures.append(f"{where}: {reason}")
+        self.problems.append((node, reason))
 
 
 @dataclass

@@ -202,6 +202,28 @@ def render_notes(notes: Sequence[Note]) -> list[str]:
     return lines
 
 
+def render_failures(host: str, uri: str, problems: Sequence[tuple[str | None, str]]) -> list[str]:
+    """A host's failures, one line each, but one line for the nodes that failed alike (their reasons the same
+    but for their own names, written `NODE`): a full pool or a failed install server is not a thousand errors."""
+    where = f"host `{host}` ({uri})"
+    groups = _groups(problems, lambda problem: _without(*problem))
+    lines = []
+    for template, members in groups.items():
+        nodes = [node for node, _ in members if node is not None]
+        if len(members) == 1 or len(nodes) != len(members):
+            lines += [f"{where}{f', node `{node}`' if node else ''}: {reason}" for node, reason in members]
+        else:
+            lines.append(f"{where}, {_nodes(nodes, len(nodes))}: {template}")
+    return lines
+
+
+def _without(node: str | None, reason: str) -> str:
+    """`reason` with the node's own name, as a word or a part of a file name, written `NODE`."""
+    if node is None:
+        return reason
+    return re.sub(rf"(?<![\w.-]){re.escape(node)}(?![\w])", "NODE", reason)
+
+
 def render_steps(done: Sequence[Done], mark: str) -> list[str]:
     """The steps a host took, one per line, or grouped by kind beyond `LIST_MOST`."""
     if len(done) <= LIST_MOST:
