@@ -723,3 +723,17 @@ def test_nodes_that_fail_alike_are_one_error_line(capsys: pytest.CaptureFixture[
         "'NODE-xvda.img'"]
     assert out.splitlines()[-1] == "99 nodes failed or not started (wn100..wn198): see the errors"
     assert len(out.splitlines()) <= SHORT + 2      # two groups of volumes, and the line above
+
+
+def test_destroying_a_big_site_on_a_terminal_asks_in_a_few_lines(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with backend.keep_open("test:///default"):
+        assert run(capsys, "apply", "-y", str(BIG_SITE))[0] == 0
+        with answering(monkeypatch, "no\n"):
+            code, out, _ = run(capsys, "destroy", "--delete-storage", str(BIG_SITE))
+    assert code == 1
+    assert out.splitlines() == [
+        "site big:", "host gw (test:///default):",
+        "  - stop and undefine: 200 nodes (wn198..wn001, ce, install)",
+        "  - delete volume: 401 volumes of 200 nodes (wn198..wn001, ce, install)",
+        "", "Destroy these domains? Only 'yes' is accepted: "]

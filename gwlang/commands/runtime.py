@@ -437,7 +437,7 @@ def command_destroy(arguments: argparse.Namespace) -> str:
         for report in outcome.hosts:
             lines.append(f"host {report.host} ({report.uri}):" if report.done else
                          f"host {report.host} ({report.uri}): nothing to destroy")
-            lines += render_steps(report.done, "-")
+            lines += render_steps(report.done)
         if not arguments.delete_storage:
             lines.append("volumes kept (`--delete-storage` deletes them)")
         return _finish(outcome, "\n".join(lines))

@@ -46,10 +46,12 @@ NOTE_WIDTH = 120
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """One step apply or destroy took: its line of text, its kind (the line without the node) and its node."""
+    """One step apply or destroy took (or destroy will take): its line of text, its kind (the line without the
+    node), its node, and its mark when listed (`-` removes, `!` is refused)."""
     text: str
     kind: str
     node: str | None
+    mark: str = "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,12 +226,12 @@ def _without(node: str | None, reason: str) -> str:
     return re.sub(rf"(?<![\w.-]){re.escape(node)}(?![\w])", "NODE", reason)
 
 
-def render_steps(done: Sequence[Done], mark: str) -> list[str]:
-    """The steps a host took, one per line, or grouped by kind beyond `LIST_MOST`."""
+def render_steps(done: Sequence[Done]) -> list[str]:
+    """The steps a host took (or will take), one per line, or grouped by kind beyond `LIST_MOST`."""
     if len(done) <= LIST_MOST:
-        return [f"  {mark} {step.text}" for step in done]
+        return [f"  {step.mark} {step.text}" for step in done]
     lines = []
-    for kind, members in _groups(done, lambda d: d.kind).items():
+    for (mark, kind), members in _groups(done, lambda d: (d.mark, d.kind)).items():
         nodes = [step.node for step in members if step.node is not None]
         lines.append(f"  {mark} {kind}: {_nodes(nodes, len(members), 'volume' if 'volume' in kind else 'step')}")
     return lines
