@@ -90,10 +90,16 @@ def build_ext4(files: Sequence[OverlayFile], node_uuid: str) -> bytes:
         return image.read_bytes()
 
 
+SHM, SHM_FREE = "/dev/shm", 256 * MIB
+
+
 def _scratch() -> str | None:
-    """Where images are staged: tmpfs when the machine has a writable one, else the usual temporary folder."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) and not os.environ.get("TMPDIR") else None
+    """Where images are staged: tmpfs when the machine has a writable one with room to spare (a container's
+    may hold 64 MiB), unless `TMPDIR` says otherwise; else the usual temporary folder."""
+    if os.environ.get("TMPDIR") or not os.path.isdir(SHM) or not os.access(SHM, os.W_OK | os.X_OK):
+        return None
+    room = os.statvfs(SHM)
+    return SHM if room.f_bavail * room.f_frsize >= SHM_FREE else None
 
 
 def _stop_change_times(image: Path, entries: int, work: Path, environment: dict[str, str]) -> None:
