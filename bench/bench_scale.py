@@ -143,8 +143,9 @@ def apply_row(scratch: Path, nodes: int) -> tuple[Run, str]:
     (project / "sites").mkdir(parents=True)
     from workload import gw_profiles, gw_site
     (project / "sites" / "profiles.gw").write_text(gw_profiles())
-    # The test driver's pools hold 100 GiB whatever their definition says: small disks, so that they fit.
-    small = " disks.xvda.size = 64MiB; disks.xvdb.size = 64MiB;"
+    # The test driver's pools hold 100 GiB whatever their definition says: small disks, so that 1,000 nodes
+    # (two disks and an 8 MiB config disk each) fit.
+    small = " disks.xvda.size = 32MiB; disks.xvdb.size = 32MiB;"
     (project / "sites" / "big.gw").write_text(gw_site(0, nodes, uri="test:///default", node_extra=small))
     env = {**os.environ, "GWLANG_CACHE": str(scratch / "cache")}
     options = ["-y"] if "--yes" in run([*GWC, "apply", "--help"], project).stdout else []

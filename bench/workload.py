@@ -90,8 +90,13 @@ def site_name(index: int) -> str:
 
 
 def mac_of(site: int, node: int) -> str:
-    """A distinct MAC per node of the workload (Xen's prefix; site and node in the rest)."""
-    return f"00:16:3e:{site >> 8 & 0xff:02x}:{site & 0xff:02x}:{node & 0xff:02x}"
+    """A distinct MAC per node of the workload (Xen's prefix; site and node in the rest).
+
+    The number is `site * 256 + node`: a site of more than 256 nodes (the apply bench's one big site)
+    runs on into the next site's numbers rather than wrapping onto its own first nodes.
+    """
+    number = (site << 8) + node
+    return f"00:16:3e:{number >> 16 & 0xff:02x}:{number >> 8 & 0xff:02x}:{number & 0xff:02x}"
 
 
 def subnet_of(site: int) -> str:

@@ -14,6 +14,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -409,6 +410,9 @@ def test_console_says_connected_only_once_the_console_is_open(
     (["wn8", "wn9", "wn10"], "wn8..wn10"),
     (["wn08", "wn09", "wn010"], "wn08, wn09, wn010"),
     (["a1", "b1", "c1", "d1", "e1", "f1", "g1", "h1", "i1", "j1"], "a1, b1, c1, d1, e1, f1, g1, and 3 more"),
+    ([*(f"wn{i:04}" for i in range(1000, 0, -1)), "ce", "install"], "wn1000..wn0001, ce, install"),
+    (["wn3", "wn2", "wn3", "wn4"], "wn3, wn2, wn3, wn4"),
+    (["wn1", "wn2", "wn1"], "wn1, wn2, wn1"),
 ])
 def test_summaries_fold_numbered_names(names: list[str], shown: str) -> None:
     from gwlang.runtime.render import name_list
@@ -655,3 +659,81 @@ def test_apply_checks_the_hosts_under_its_lock_and_does_nothing_when_they_change
     assert all("gwc-apply.lock'" in line for line in seen), seen            # read while the lock was held
     assert not conn(QEMU1).listAllDomains() and not conn(XEN1).listAllDomains()
     assert not [v for v in volumes(QEMU1) | volumes(XEN1) if "gwc-apply.lock" in v]      # the lock released
+
+
+# ---------------------------------------------------------------- a big site: grouped, short output
+
+BIG_SITE = CASES / "big-site.gw"          # 200 nodes on one host of `test:///default`
+SHORT = 12                                # lines: what a person reads at once, whatever the site's size
+
+
+def logged_mkfs(folder: Path) -> Path:
+    """A `mkfs.ext4` first on PATH that records each run in `folder/mkfs.log`, then runs the real one."""
+    real = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    wrapper = folder / "bin" / "mkfs.ext4"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{folder}/mkfs.log"\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    return folder / "mkfs.log"
+
+
+def test_a_big_site_is_planned_applied_and_destroyed_in_a_few_grouped_lines(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        snapshot: SnapshotAssertion) -> None:
+    log = logged_mkfs(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    site = str(BIG_SITE)
+    outputs = []
+    with backend.keep_open("test:///default"):
+        for command in (["plan"], ["apply", "-y"], ["status"], ["destroy", "-y"]):
+            code, out, err = run(capsys, *command, site)
+            assert (code, err) == (0, ""), out
+            assert len(out.splitlines()) <= SHORT, out
+            assert all(line.count("wn") <= 4 for line in out.splitlines()), out    # names folded, never listed
+            outputs.append(f"$ gwc {' '.join(command)} big-site.gw\n{out}")
+    assert "\n".join(outputs) == snapshot
+    apply_text = outputs[1]
+    [note] = [line for line in apply_text.splitlines() if "note:" in line]
+    assert "config disk not uploaded for 200 nodes (install, ce, wn001..wn198)" in note
+    # The test driver refused the first upload: the other images were not built (a few were, ahead).
+    assert len(log.read_text().splitlines()) < 10
+
+
+def test_a_big_sites_json_plan_still_lists_every_action(capsys: pytest.CaptureFixture[str]) -> None:
+    with backend.keep_open("test:///default"):
+        code, out, _ = run(capsys, "plan", "--json", str(BIG_SITE))
+    assert code == 0
+    actions = json.loads(out)["hosts"][0]["actions"]
+    assert len([a for a in actions if a["action"] == "define"]) == 200
+    assert len(actions) == 1 + 200 * 5 + 1     # the pool; volume, config disk, define, autostart, start; install's xvdb
+
+
+def test_nodes_that_fail_alike_are_one_error_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # 198 workers of 1 GiB each do not fit the test driver's 100 GiB pool: about half fail the same way.
+    text = BIG_SITE.read_text()
+    cut = text.rindex("disks.xvda.size = 32MiB;")
+    site = tmp_path / "full.gw"
+    site.write_text(text[:cut] + "disks.xvda.size = 1GiB;" + text[cut + len("disks.xvda.size = 32MiB;"):])
+    with backend.keep_open("test:///default"):
+        code, out, err = run(capsys, "apply", "-y", str(site))
+    assert code == 1
+    assert err.splitlines() == [
+        "gwc: error: host `gw` (test:///default), 99 nodes (wn100..wn198): cannot create volume "
+        "/var/lib/gwlang/images/NODE-xvda.img: internal error: Not enough free space in pool for volume "
+        "'NODE-xvda.img'"]
+    assert out.splitlines()[-1] == "99 nodes failed or not started (wn100..wn198): see the errors"
+    assert len(out.splitlines()) <= SHORT + 2      # two groups of volumes, and the line above
+
+
+def test_destroying_a_big_site_on_a_terminal_asks_in_a_few_lines(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with backend.keep_open("test:///default"):
+        assert run(capsys, "apply", "-y", str(BIG_SITE))[0] == 0
+        with answering(monkeypatch, "no\n"):
+            code, out, _ = run(capsys, "destroy", "--delete-storage", str(BIG_SITE))
+    assert code == 1
+    assert out.splitlines() == [
+        "site big:", "host gw (test:///default):",
+        "  - stop and undefine: 200 nodes (wn198..wn001, ce, install)",
+        "  - delete volume: 401 volumes of 200 nodes (wn198..wn001, ce, install)",
+        "", "Destroy these domains? Only 'yes' is accepted: "]

@@ -10,6 +10,7 @@ import io
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pycdlib
@@ -17,7 +18,7 @@ import pytest
 
 from gwlang.compiled import CompiledSite
 from gwlang.pipeline import compile_sites
-from gwlang.runtime.configdisk import build_image
+from gwlang.runtime.configdisk import Builds, build_image
 from gwlang.runtime.live import LiveDomain, LiveHost, LiveVolume, Owner, significant
 from gwlang.runtime.plan import Define, PlanOptions, Redefine, Refuse, Restart, Start, plan_host
 from gwlang.runtime.target import NodeTarget, SiteTarget, site_target
@@ -194,3 +195,12 @@ def test_plan_refuses_a_foreign_domain_and_defines_and_starts_the_rest(lab: Site
     actions = plan_host("lab", qemu1, live, PlanOptions()).actions
     assert isinstance(actions[0], Refuse) and actions[0].node == "install"
     assert Define("ce") in actions and actions[-1] == Start("ce")
+
+
+def test_images_built_ahead_in_threads_are_the_images_built_one_by_one(lab: SiteTarget) -> None:
+    disks = [(node.name, node.config_disk, node.uuid) for node in lab.nodes.values() if node.config_disk]
+    assert {disk.format for _, disk, _ in disks} == {"ext4", "nocloud"}
+    with ThreadPoolExecutor(2) as pool:
+        builds = Builds(pool, disks, ahead=2)
+        ahead = {name: builds.take(name) for name, _, _ in disks}
+    assert ahead == {name: build_image(disk, uuid) for name, disk, uuid in disks}

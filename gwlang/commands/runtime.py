@@ -27,7 +27,15 @@ from gwlang.pipeline import compile_site
 from gwlang.runtime import planfile
 from gwlang.runtime.live import LiveHost
 from gwlang.runtime.plan import Elsewhere, Plan, PlanOptions, plan_site
-from gwlang.runtime.render import name_list, render_host_plan, render_plan, render_status
+from gwlang.runtime.render import (
+    name_list,
+    render_failures,
+    render_host_plan,
+    render_notes,
+    render_plan,
+    render_status,
+    render_steps,
+)
 from gwlang.runtime.target import SiteTarget, site_target
 
 if TYPE_CHECKING:
@@ -361,7 +369,7 @@ def _apply_text(outcome: Outcome) -> str:
             lines += render_host_plan(report.plan)
         elif not report.failures:
             lines.append(f"host {report.host} ({report.uri}): not reached")
-        lines += [f"  note: {note}" for note in report.notes]
+        lines += [f"  {note}" for note in render_notes(report.notes)]
     return "\n".join(lines + _apply_summary(outcome))
 
 
@@ -376,12 +384,18 @@ def _apply_summary(outcome: Outcome) -> list[str]:
     if unread:
         lines.append(f"{len(unread):,} host{'s' if len(unread) != 1 else ''} not applied ({name_list(unread)}): "
                      "see the errors")
+    failed = list(dict.fromkeys(node for report in outcome.hosts if report.plan is not None
+                                for node, _ in report.problems if node is not None))
+    if failed:
+        lines.append(f"{len(failed):,} node{'s' if len(failed) != 1 else ''} failed or not started "
+                     f"({name_list(failed)}): see the errors")
     return lines
 
 
 def _finish(outcome: Outcome, text: str) -> str:
     if outcome.failed:
-        raise RuntimeFailed(text, [failure for report in outcome.hosts for failure in report.failures])
+        raise RuntimeFailed(text, [line for report in outcome.hosts
+                                   for line in render_failures(report.host, report.uri, report.problems)])
     return text
 
 
@@ -423,7 +437,7 @@ def command_destroy(arguments: argparse.Namespace) -> str:
         for report in outcome.hosts:
             lines.append(f"host {report.host} ({report.uri}):" if report.done else
                          f"host {report.host} ({report.uri}): nothing to destroy")
-            lines += [f"  - {done}" for done in report.done]
+            lines += render_steps(report.done)
         if not arguments.delete_storage:
             lines.append("volumes kept (`--delete-storage` deletes them)")
         return _finish(outcome, "\n".join(lines))

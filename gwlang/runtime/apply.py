@@ -20,14 +20,16 @@ before every step (tests raise from it to interrupt an apply).
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gwlang.runtime.backend import Host, HostError, LockHolder, Unsupported, connect, this_machine
-from gwlang.runtime.configdisk import BuildFailed, build_image
-from gwlang.runtime.live import LiveHost
+from gwlang.runtime.configdisk import BuildFailed, Builds, known_size
+from gwlang.runtime.live import LiveDomain, LiveHost
 from gwlang.runtime.plan import (
     Action,
     CreatePool,
@@ -48,7 +50,7 @@ from gwlang.runtime.plan import (
     plan_host,
     pool_name,
 )
-from gwlang.runtime.render import describe
+from gwlang.runtime.render import Done, Note, describe, step_kind
 from gwlang.runtime.survey import read_elsewhere
 from gwlang.runtime.target import HostTarget, NodeTarget, SiteTarget
 
@@ -79,13 +81,15 @@ class HostReport:
     host: str
     uri: str
     plan: HostPlan | None = None
-    done: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    done: list[Done] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)   # the failures as (node, reason)
 
     def fail(self, node: str | None, reason: str) -> None:
         where = f"host `{self.host}` ({self.uri})" + (f", node `{node}`" if node else "")
         self.failures.append(f"{where}: {reason}")
+        self.problems.append((node, reason))
 
 
 @dataclass
@@ -128,8 +132,19 @@ def apply_site(target: SiteTarget, options: PlanOptions, break_lock: bool = Fals
     outcome = Outcome(target.site, [HostReport(host.name, host.uri) for host in target.hosts])
     holder = LockHolder(this_machine(), _pid(), int(time.time()))
     progress = progress or _silent
-    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress)
-            for host, report in zip(target.hosts, outcome.hosts, strict=True)]
+    with ThreadPoolExecutor(BUILD_WORKERS, thread_name_prefix="gwc-config-disk") as builders:
+        runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress, builders)
+                for host, report in zip(target.hosts, outcome.hosts, strict=True)]
+        _apply_hosts(target, runs, options, break_lock, holder, progress, verify)
+    return outcome
+
+
+BUILD_WORKERS = max(2, min(4, os.cpu_count() or 2))
+"""Config disk images built at once, for all hosts: mkfs.ext4 and debugfs are subprocesses, which threads overlap."""
+
+
+def _apply_hosts(target: SiteTarget, runs: Sequence[_HostRun], options: PlanOptions, break_lock: bool,
+                 holder: LockHolder, progress: Progress, verify: Verify | None) -> None:
     elsewhere = read_elsewhere(target)
     locks = _Locks(target.hosts, holder, progress)
     try:
@@ -150,7 +165,6 @@ def apply_site(target: SiteTarget, options: PlanOptions, break_lock: bool = Fals
     finally:
         for host, reason in locks.release():
             next(run for run in runs if run.host is host).report.fail(None, reason)
-    return outcome
 
 
 class _Locks:
@@ -236,7 +250,7 @@ def destroy_site(target: SiteTarget, delete_storage: bool, hooks: Hooks | None =
     """Stop and undefine the site's domains, each after every guest that waits for it; volumes only if asked."""
     signals = {name: NodeSignal() for name in target.nodes}
     outcome = Outcome(target.site, [HostReport(host.name, host.uri) for host in target.hosts])
-    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress or _silent)
+    runs = [_HostRun(target.site, host, report, signals, outcome, hooks or Hooks(), progress or _silent, None)
             for host, report in zip(target.hosts, outcome.hosts, strict=True)]
     waiters: dict[str, list[str]] = {name: [] for name in target.nodes}
     for node in target.nodes.values():
@@ -281,10 +295,13 @@ class _HostRun:
     """One host's part of an apply or destroy, run in its own thread."""
 
     def __init__(self, site: str, host: HostTarget, report: HostReport, signals: dict[str, NodeSignal],
-                 outcome: Outcome, hooks: Hooks, progress: Progress) -> None:
+                 outcome: Outcome, hooks: Hooks, progress: Progress, builders: Executor | None) -> None:
         self.site, self.host, self.report, self.signals = site, host, report, signals
         self.outcome, self.hooks, self.progress = outcome, hooks, progress
         self.failed_nodes: set[str] = set()
+        self.nodes = {node.name: node for node in host.nodes}
+        self.builders = builders
+        self.builds = Builds(None, [])
 
     # ------------------------------------------------------------ apply
 
@@ -314,6 +331,14 @@ class _HostRun:
 
     def _carry_out(self, connection: Host, plan: HostPlan) -> None:
         starting = {a.node for a in plan.actions if isinstance(a, (Start, Restart, Hold))}
+        disks = [(a.node, a.disk, self.nodes[a.node].uuid) for a in plan.actions if isinstance(a, WriteConfigDisk)]
+        self.builds = Builds(self.builders, disks)
+        try:
+            self._take_steps(connection, plan, starting)
+        finally:
+            self.builds.stop()
+
+    def _take_steps(self, connection: Host, plan: HostPlan, starting: set[str]) -> None:
         for action in plan.actions:
             if isinstance(action, (Start, Restart, Hold)):
                 continue
@@ -332,6 +357,8 @@ class _HostRun:
     def _step(self, connection: Host, action: Action) -> None:
         node = getattr(action, "node", None)
         if node in self.failed_nodes:
+            if isinstance(action, WriteConfigDisk):
+                self.builds.discard(action.node)
             return
         if isinstance(action, (Orphan, Refuse)):
             self._note(action)
@@ -346,15 +373,18 @@ class _HostRun:
                 self.failed_nodes.add(node)
             self.report.fail(node, str(failure))
             return
-        self.report.done.append(describe(action))
+        self._done(action)
+
+    def _done(self, action: Action) -> None:
+        self.report.done.append(Done(describe(action), step_kind(action), getattr(action, "node", None)))
 
     def _note(self, action: Orphan | Refuse) -> None:
         if isinstance(action, Refuse):
             self.failed_nodes.add(action.node)
             self.report.fail(action.node, f"refused: {action.reason}; gwc touches only the domains it defined")
         else:
-            self.report.notes.append(f"domain `{action.node}` is this site's but no longer in the sources: "
-                                     "kept (remove it with `--prune`)")
+            self.report.notes.append(Note("kept, no longer in the sources", action.node,
+                                          "this site's domain stays defined (`--prune` removes it)"))
 
     def _do(self, connection: Host, action: Action) -> None:
         match action:
@@ -365,13 +395,13 @@ class _HostRun:
             case WriteConfigDisk():
                 self._write_config_disk(connection, action)
             case Define(node=name) | Redefine(node=name):
-                node = self._node(name)
+                node = self.nodes[name]
                 connection.define(node.xml)
                 if node.config_disk is not None:
                     connection.set_config_marker(name, node.config_disk.hash)
                 if isinstance(action, Redefine) and action.restart_needed:
-                    self.report.notes.append(f"node `{name}` runs with its old definition: restart needed "
-                                             "(`gwc apply --restart`, or restart it yourself)")
+                    self.report.notes.append(Note("restart needed", name, "it runs with its old definition "
+                                                  "(`gwc apply --restart`, or restart it yourself)"))
             case SetAutostart(node=name, autostart=autostart):
                 connection.set_autostart(name, autostart)
             case Remove(node=name):
@@ -381,22 +411,32 @@ class _HostRun:
                 raise AssertionError(f"not a step: {action}")
 
     def _write_config_disk(self, connection: Host, action: WriteConfigDisk) -> None:
-        node = self._node(action.node)
-        disk = action.disk
-        image = build_image(disk, node.uuid)
-        try:
-            connection.write_volume(disk.folder, disk.name, image)
-        except Unsupported as failure:
-            # libvirt's test driver keeps volumes without data: the volume exists, its bytes cannot.
-            self.report.notes.append(f"config disk of `{node.name}` not uploaded: {failure}")
-        if connection.owner(node.name) is not None:
-            connection.set_config_marker(node.name, disk.hash)
+        """Upload the image built ahead; once the host has refused an upload, only make its volume (no image).
 
-    def _node(self, name: str) -> NodeTarget:
-        return next(node for node in self.host.nodes if node.name == name)
+        libvirt's test driver keeps volumes without data: the volume exists, its
+        bytes cannot, and building a thousand images to hear that a thousand
+        times is most of the time of a big apply there.
+        """
+        disk = action.disk
+        size = known_size(disk)
+        if connection.upload_refused is not None and size is not None:
+            self.builds.discard(action.node)
+            connection.make_volume(disk.folder, disk.name, size)
+            self._not_uploaded(action.node, connection.upload_refused)
+        else:
+            try:
+                connection.write_volume(disk.folder, disk.name, self.builds.take(action.node))
+            except Unsupported as failure:
+                self._not_uploaded(action.node, failure.reason)
+        if connection.defined(action.node):
+            connection.set_config_marker(action.node, disk.hash)
+
+    def _not_uploaded(self, node: str, reason: str) -> None:
+        self.report.notes.append(Note("config disk not uploaded", node, "the host takes no uploads, so the volumes "
+                                      f"are made empty and no more images are built for it (libvirt: {reason})"))
 
     def _start(self, connection: Host, action: Start | Restart) -> None:
-        node = self._node(action.node)
+        node = self.nodes[action.node]
         signal = self.signals[node.name]
         if node.name in self.failed_nodes:
             signal.settle(False)
@@ -425,12 +465,12 @@ class _HostRun:
                 try:
                     connection.set_cap(node.name, node.xen_cap)
                 except Unsupported as failure:
-                    self.report.notes.append(f"node `{node.name}`: {failure}")
+                    self.report.notes.append(Note("CPU cap not set", node.name, failure.reason))
         except HostError as failure:
             self.report.fail(node.name, str(failure))
             signal.settle(False)
             return
-        self.report.done.append(describe(action))
+        self._done(action)
         signal.settle(True)
 
     # ------------------------------------------------------------ destroy
@@ -441,22 +481,26 @@ class _HostRun:
             if connection is None:
                 return
             try:
+                try:
+                    domains = connection.domains(facts=False)       # listed once, not looked up node by node
+                except HostError as failure:
+                    self.report.fail(None, str(failure))
+                    return
                 for node in reversed(self.host.nodes):
-                    self._destroy_node(connection, node, delete_storage, waiters)
+                    self._destroy_node(connection, node, domains.get(node.name), delete_storage, waiters)
             finally:
                 connection.close()
         finally:
             for node in self.host.nodes:
                 self.signals[node.name].settle(False)
 
-    def _destroy_node(self, connection: Host, node: NodeTarget, delete_storage: bool,
+    def _destroy_node(self, connection: Host, node: NodeTarget, live: LiveDomain | None, delete_storage: bool,
                       waiters: dict[str, list[str]]) -> None:
         signal = self.signals[node.name]
         for waiter in waiters.get(node.name, []):
             if waiter in self.signals:
                 self.signals[waiter].event.wait()       # stopped (or failed) first: never kept waiting forever
         try:
-            live = connection.owner(node.name)
             if live is not None and (live.owner is None or live.owner.site != self.site):
                 self.report.fail(node.name, "refused: a domain of that name exists but was not defined by gwc "
                                             "for this site; gwc touches only the domains it defined")
@@ -467,8 +511,9 @@ class _HostRun:
                 connection.undefine(node.name)
                 with _order_guard:
                     self.outcome.order.append(node.name)
-                self.report.done.append(f"stopped and undefined {node.name}" if live.running
-                                        else f"undefined {node.name}")
+                kind = "stop and undefine" if live.running else "undefine"
+                self.report.done.append(Done(f"stopped and undefined {node.name}" if live.running
+                                             else f"undefined {node.name}", kind, node.name))
             if delete_storage:
                 self._delete_storage(connection, node)
         except HostError as failure:
@@ -481,4 +526,4 @@ class _HostRun:
             paths.append(node.config_disk.path)
         for path in paths:
             if connection.delete_volume(path):
-                self.report.done.append(f"deleted volume {path}")
+                self.report.done.append(Done(f"deleted volume {path}", "delete volume", node.name))

@@ -55,7 +55,11 @@ class HostError(Exception):
 
 
 class Unsupported(HostError):
-    """The host's driver lacks the operation (libvirt's test driver has no volume upload)."""
+    """The host's driver lacks the operation (libvirt's test driver has no volume upload); `reason` is libvirt's."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def _reason(failure: libvirt.libvirtError) -> str:
@@ -68,7 +72,7 @@ def _libvirt(what: str) -> Iterator[None]:
         yield
     except libvirt.libvirtError as failure:
         if failure.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
-            raise Unsupported(f"{what}: {_reason(failure)}") from None
+            raise Unsupported(f"{what}: {_reason(failure)}", _reason(failure)) from None
         raise HostError(f"{what}: {_reason(failure)}") from None
 
 
@@ -152,6 +156,12 @@ class Host:
         self.uri = uri
         self.connection = connection
         self.owned = owned
+        # Pools by folder, found once: every volume step used to list and parse every pool again.
+        self._pools: dict[str, libvirt.virStoragePool] = {}
+        self._pools_guard = threading.Lock()
+        self.upload_refused: str | None = None
+        """libvirt's reason, once the host has refused a volume upload (its driver has none): apply builds no
+        more images for it."""
 
     def close(self) -> None:
         if self.owned:
@@ -162,7 +172,7 @@ class Host:
 
     def read(self) -> LiveHost:
         with _libvirt("cannot read the host's state"):
-            domains = {d.name(): self._domain(d) for d in self.connection.listAllDomains()}
+            domains = self.domains()
             pools: dict[str, str] = {}
             volumes: dict[str, LiveVolume] = {}
             for pool in self.connection.listAllStoragePools():
@@ -178,11 +188,17 @@ class Host:
                     volumes[volume.path()] = LiveVolume(volume.path(), int(volume.info()[1]))
         return LiveHost(self.uri, domains, pools, volumes)
 
-    def _domain(self, domain: libvirt.virDomain) -> LiveDomain:
+    def domains(self, facts: bool = True) -> dict[str, LiveDomain]:
+        """Every domain of the host, listed once; without `facts`, the definitions are not read (destroy)."""
+        with _libvirt("cannot list the host's domains"):
+            return {d.name(): self._domain(d, facts) for d in self.connection.listAllDomains()}
+
+    def _domain(self, domain: libvirt.virDomain, facts: bool = True) -> LiveDomain:
         return LiveDomain(
             name=domain.name(), uuid=domain.UUIDString(), owner=owner_of(self._metadata(domain, NAMESPACE)),
             running=bool(domain.isActive()), state=_state_name(int(domain.state()[0])),
-            autostart=bool(domain.autostart()), facts=significant(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)),
+            autostart=bool(domain.autostart()),
+            facts=significant(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) if facts else (),
             config_hash=marker_hash(self._metadata(domain, CONFIG_NAMESPACE)))
 
     @staticmethod
@@ -205,6 +221,17 @@ class Host:
     def domain_state(self, name: str) -> str:
         with _libvirt(f"cannot read domain `{name}`"):
             return _state_name(int(self.connection.lookupByName(name).state()[0]))
+
+    def defined(self, name: str) -> bool:
+        """Whether a domain of that name exists (one lookup: nothing of it is read)."""
+        with _libvirt(f"cannot read domain `{name}`"):
+            try:
+                self.connection.lookupByName(name)
+            except libvirt.libvirtError as failure:
+                if failure.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                    return False
+                raise
+            return True
 
     def owner(self, name: str) -> LiveDomain | None:
         with _libvirt(f"cannot read domain `{name}`"):
@@ -232,10 +259,21 @@ class Host:
                     pool.setAutostart(1)
             if not pool.isActive():
                 pool.create(0)
+            with self._pools_guard:
+                self._pools[folder] = pool
 
     def _pool(self, folder: str) -> libvirt.virStoragePool | None:
+        """The `dir` pool over `folder`: remembered once found, since an apply makes thousands of volume steps."""
+        with self._pools_guard:
+            known = self._pools.get(folder)
+        if known is not None:
+            return known
         for pool in self.connection.listAllStoragePools():
-            if self._pool_folder(pool) == folder:
+            found = self._pool_folder(pool)
+            if found is not None:
+                with self._pools_guard:
+                    self._pools.setdefault(found, pool)
+            if found == folder:
                 return pool
         return None
 
@@ -265,21 +303,31 @@ class Host:
                                 f"volume of a storage pool on the host")
             pool.createXMLFrom(xml, source, 0)
 
-    def write_volume(self, folder: str, name: str, data: bytes) -> None:
-        """Make volume `name` hold `data` (created or grown as needed), uploaded through a libvirt stream."""
+    def make_volume(self, folder: str, name: str, size: int) -> libvirt.virStorageVol:
+        """Volume `name` in the pool of `folder`, of at least `size` bytes (created or grown as needed)."""
         with _libvirt(f"cannot write volume {folder}/{name}"):
             volume = self._volume(folder, name)
             if volume is None:
                 pool = self._pool(folder)
                 if pool is None:
                     raise libvirt.libvirtError(f"no storage pool over {folder}")
-                volume = pool.createXML(f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{len(data)}"
+                volume = pool.createXML(f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{size}"
                                         "</capacity><target><format type='raw'/></target></volume>", 0)
-            elif int(volume.info()[1]) < len(data):
-                volume.resize(len(data), 0)
+            elif int(volume.info()[1]) < size:
+                volume.resize(size, 0)
+            return volume
+
+    def write_volume(self, folder: str, name: str, data: bytes) -> None:
+        """Make volume `name` hold `data` (created or grown as needed), uploaded through a libvirt stream."""
+        volume = self.make_volume(folder, name, len(data))
         with _libvirt(f"cannot upload into volume {folder}/{name}"):
             stream = self.connection.newStream(0)
-            volume.upload(stream, 0, len(data), 0)
+            try:
+                volume.upload(stream, 0, len(data), 0)
+            except libvirt.libvirtError as failure:
+                if failure.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                    self.upload_refused = _reason(failure)
+                raise
             try:
                 view = memoryview(data)
                 for offset in range(0, len(data), 1 << 20):
@@ -328,8 +376,8 @@ class Host:
             if "cap" not in domain.schedulerParameters():
                 # libvirt-python raises LookupError for a parameter the driver lacks (the test driver's
                 # scheduler has only a weight): say so instead.
-                raise Unsupported(f"cannot set the CPU cap: the {self.connection.getType()} driver's scheduler "
-                                  "has no `cap`")
+                reason = f"the {self.connection.getType()} driver's scheduler has no `cap`"
+                raise Unsupported(f"cannot set the CPU cap: {reason}", reason)
             domain.setSchedulerParameters({"cap": cap})
 
     def stop(self, name: str, wait: float = STOP_SECONDS) -> None:

@@ -9,6 +9,12 @@ fixed file system UUID and hash seed derived from the node's UUID, fixed
 timestamps, root-owned files), so an unchanged overlay is never rewritten
 for a difference of timestamps.  The runtime uploads the bytes into the
 config disk's volume through libvirt.
+
+A big apply builds a thousand images: `Builds` makes them a few steps ahead
+of their upload in a shared thread pool (mkfs.ext4 and debugfs are
+subprocesses, so threads overlap them on every core), and stages them on
+tmpfs (`/dev/shm`) where there is one, since every image is written twice
+and read once.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ import threading
 import time
 import types
 import uuid as uuids
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from gwlang.runtime.target import ConfigDisk, OverlayFile
@@ -50,6 +58,11 @@ def build_image(disk: ConfigDisk, node_uuid: str) -> bytes:
     raise BuildFailed(f"unknown config disk format `{disk.format}`")
 
 
+def known_size(disk: ConfigDisk) -> int | None:
+    """The image's size in bytes before it is built (ext4's is fixed by its files), or None (NoCloud)."""
+    return image_size(disk.image) if disk.format == "ext4" else None
+
+
 def image_size(files: Sequence[OverlayFile]) -> int:
     """An ext4 image comfortably larger than its files (4 KiB blocks, inodes): at least 8 MiB, whole MiB."""
     content = sum(len(f.data) + 4096 for f in files)
@@ -60,7 +73,7 @@ def build_ext4(files: Sequence[OverlayFile], node_uuid: str) -> bytes:
     tool = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
     fs_uuid = str(uuids.uuid5(_NAMESPACE, f"ext4/{node_uuid}"))
     seed = str(uuids.uuid5(_NAMESPACE, f"hash-seed/{node_uuid}"))
-    with tempfile.TemporaryDirectory(prefix="gwc-config-") as work:
+    with tempfile.TemporaryDirectory(prefix="gwc-config-", dir=_scratch()) as work:
         root = Path(work) / "root"
         folders = _write_tree(root, files)
         image = Path(work) / "config.img"
@@ -75,6 +88,18 @@ def build_ext4(files: Sequence[OverlayFile], node_uuid: str) -> bytes:
             raise BuildFailed(f"mkfs.ext4 failed: {(result.stderr or result.stdout).strip()}")
         _stop_change_times(image, len(files) + folders, Path(work), environment)
         return image.read_bytes()
+
+
+SHM, SHM_FREE = "/dev/shm", 256 * MIB
+
+
+def _scratch() -> str | None:
+    """Where images are staged: tmpfs when the machine has a writable one with room to spare (a container's
+    may hold 64 MiB), unless `TMPDIR` says otherwise; else the usual temporary folder."""
+    if os.environ.get("TMPDIR") or not os.path.isdir(SHM) or not os.access(SHM, os.W_OK | os.X_OK):
+        return None
+    room = os.statvfs(SHM)
+    return SHM if room.f_bavail * room.f_frsize >= SHM_FREE else None
 
 
 def _stop_change_times(image: Path, entries: int, work: Path, environment: dict[str, str]) -> None:
@@ -160,3 +185,49 @@ def _restore_pycdlib_clock(saved: dict[str, object]) -> None:
     import importlib
     for name, clock in saved.items():
         importlib.import_module(name).time = clock  # type: ignore[attr-defined]
+
+
+class Builds:
+    """A host's config disk images, built ahead of their upload in `pool`'s threads, in the order given.
+
+    At most `ahead` images are built or held at once (each is megabytes); `take`
+    waits for one and starts the next.  Without a pool, `take` builds on the spot.
+    """
+
+    def __init__(self, pool: Executor | None, disks: Sequence[tuple[str, ConfigDisk, str]], ahead: int = 4) -> None:
+        self.pool, self.ahead = pool, ahead
+        self.waiting = deque(disks)                     # (node, disk, node's UUID), not started yet
+        self.disks = {node: (disk, uuid) for node, disk, uuid in disks}
+        self.started: dict[str, Future[bytes]] = {}
+        self.skipped: set[str] = set()                  # taken or discarded before they were started
+
+    def take(self, node: str) -> bytes:
+        """The node's image (raising `BuildFailed` if it could not be built)."""
+        self._fill()
+        future = self.started.pop(node, None)
+        if future is None:
+            self.skipped.add(node)
+            disk, uuid = self.disks[node]
+            return build_image(disk, uuid)
+        self._fill()
+        return future.result()
+
+    def discard(self, node: str) -> None:
+        """The node's image will not be taken (its node failed, or the host takes no upload)."""
+        future = self.started.pop(node, None)
+        if future is not None:
+            future.cancel()
+        self.skipped.add(node)
+
+    def stop(self) -> None:
+        """Nothing more is taken: what has not started never will."""
+        self.waiting.clear()
+        for future in self.started.values():
+            future.cancel()
+        self.started.clear()
+
+    def _fill(self) -> None:
+        while self.pool is not None and self.waiting and len(self.started) < self.ahead:
+            node, disk, uuid = self.waiting.popleft()
+            if node not in self.skipped:
+                self.started[node] = self.pool.submit(build_image, disk, uuid)

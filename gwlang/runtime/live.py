@@ -10,6 +10,7 @@ change made behind gwc's back (drift) shows as a readable difference.
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,12 @@ def significant(xml: str) -> tuple[tuple[str, str], ...]:
         bridge = source.get("bridge") or source.get("network") or "" if source is not None else ""
         facts[f"interface {mac.get('address', '').lower()}"] = f"bridge {bridge}"
     return tuple(sorted(facts.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def wanted_facts(xml: str) -> tuple[tuple[str, str], ...]:
+    """`significant` of a compiled definition, parsed once: apply plans twice (shown, then under its lock)."""
+    return significant(xml)
 
 
 _UNITS = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "m": 1024, "mib": 1024,

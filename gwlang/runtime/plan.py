@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
-from gwlang.runtime.live import LiveDomain, LiveHost, differences, significant
+from gwlang.runtime.live import LiveDomain, LiveHost, differences, wanted_facts
 from gwlang.runtime.target import ConfigDisk, HostTarget, NodeTarget, SiteTarget, Volume
 
 
@@ -269,7 +269,7 @@ def _definition(node: NodeTarget, domain: LiveDomain | None) -> list[Action]:
     if domain is None:
         return [Define(node.name)]
     assert domain.owner is not None
-    changes = differences(domain.facts, significant(node.xml))
+    changes = differences(domain.facts, wanted_facts(node.xml))
     if domain.owner.hash != node.hash:
         return [Redefine(node.name, "changed", changes, domain.running and bool(changes))]
     if changes:

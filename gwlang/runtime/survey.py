@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 
 from gwlang.runtime.backend import Host, HostError, connect
-from gwlang.runtime.live import LiveHost, differences, significant
+from gwlang.runtime.live import LiveHost, differences, wanted_facts
 from gwlang.runtime.plan import Elsewhere, Plan, PlanOptions, plan_site
-from gwlang.runtime.render import StatusRow
+from gwlang.runtime.render import Done, StatusRow, render_steps
 from gwlang.runtime.target import HostTarget, OutsideNode, SiteTarget
 
 
@@ -95,14 +95,17 @@ def destroy_preview(target: SiteTarget, delete_storage: bool) -> tuple[list[str]
         for node in reversed(host.nodes):
             domain = state.domains.get(node.name)
             if domain is not None and (domain.owner is None or domain.owner.site != target.site):
-                steps.append(f"  ! refuse {node.name}: a domain of that name was not defined by gwc for this site")
+                refused = "a domain of that name was not defined by gwc for this site"
+                steps.append(Done(f"refuse {node.name}: {refused}", f"refuse: {refused}", node.name, "!"))
             elif domain is not None:
-                steps.append(f"  - {'stop and ' if domain.running else ''}undefine {node.name}")
+                kind = f"{'stop and ' if domain.running else ''}undefine"
+                steps.append(Done(f"{kind} {node.name}", kind, node.name))
             if delete_storage:
                 paths = [v.path for v in node.volumes] + ([node.config_disk.path] if node.config_disk else [])
-                steps += [f"  - delete volume {path}" for path in paths if path in state.volumes]
-        lines += [f"host {host.name} ({host.uri}):", *steps] if steps else [f"host {host.name} ({host.uri}): "
-                                                                             "nothing to destroy"]
+                steps += [Done(f"delete volume {path}", "delete volume", node.name) for path in paths
+                          if path in state.volumes]
+        lines += [f"host {host.name} ({host.uri}):", *render_steps(steps)] if steps else [
+            f"host {host.name} ({host.uri}): nothing to destroy"]
     return lines, unread
 
 
@@ -140,7 +143,7 @@ def status(target: SiteTarget) -> tuple[list[StatusRow], list[tuple[str, str, st
                 rows.append(StatusRow(node.name, host.name, domain.state, "not gwc's (foreign domain)",
                                       sync="foreign"))
             else:
-                changes = differences(domain.facts, significant(node.xml))
+                changes = differences(domain.facts, wanted_facts(node.xml))
                 if domain.owner.hash != node.hash:
                     sync, verdict = "changed", "changed in the sources (apply to update)"
                 elif changes:
