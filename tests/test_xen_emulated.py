@@ -30,6 +30,10 @@ import pytest
 from gwlang.cli import main
 from tests.support import guest_kit, xen_host
 
+# The slowest test of the suite (a nested Xen under software emulation): its own worker under
+# `pytest -n` (`./dev test` runs `--dist loadgroup`), while the rest share the other cores.
+pytestmark = pytest.mark.xdist_group("xen-emulated")
+
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "tests/cases/xen-emulated/site.gw"
 SITE = "xemu"
