@@ -284,15 +284,15 @@ class _Cache:
         if self.record.context.get("cwd") != self.context["cwd"]:
             return "the working directory changed"
         before = {path: self.record.sources[path] for path in record.modules if path in self.record.sources}
+        changes = []
         for source in sorted(sources, key=lambda s: s.path):
             old = before.pop(source.path, None)
             if old is None:
-                return f"it now reads `{source.name}`"
-            if old.digest != source.digest or old.name != source.name:
-                return f"`{source.name}` changed"
-        if before:
-            return f"it no longer reads `{min(source.name for source in before.values())}`"
-        return "what it reads changed"
+                changes.append(f"it now reads `{source.name}`")
+            elif old.digest != source.digest or old.name != source.name:
+                changes.append(f"`{source.name}` changed")
+        changes.extend(f"it no longer reads `{source.name}`" for source in before.values())
+        return "; ".join(changes) if changes else "what it reads changed"
 
     def explanation(self, total: int) -> list[str]:
         lines = [f"compiled `{name}`: {reason}" for name, reason in self.reasons.items()]
