@@ -38,7 +38,7 @@ from gwlang.paths import checked, resolved
 
 if TYPE_CHECKING:
     from gwlang.emit.artifact import Artifact
-    from gwlang.emit.writer import Difference, TreeWriter
+    from gwlang.emit.writer import Difference, StagedSite, TreeWriter
     from gwlang.eval.values import Declaration
     from gwlang.model.checks import MacEntry
     from gwlang.model.program import Program
@@ -150,29 +150,32 @@ def _compile(arguments: argparse.Namespace, output: Path, context: dict[str, Any
         cache = _Cache(output, program, sites, context, tuple(str(f) for f in files), enabled,
                        why_all, every_site=arguments.site is None)
         jobs = arguments.jobs or available_cores()
-        compiled = compile_program(program, sites, reuse=cache.reuse, jobs=jobs)
-        with contextlib.closing(compiled):       # an early stop ends the worker processes at once
-            try:
-                return write_or_check(compiled, sites, only, counts, cache)
-            except BrokenProcessPool as broken:
-                raise CommandAborted(f"a worker process died ({broken}); {output}/ is as it was. Is memory short? "
-                                     f"`-j 1` compiles in one process") from broken
+        # Writing stages each site's files where it was compiled (a worker writes its own site's folder).
+        writer = None if arguments.check else TreeWriter(output, only)
+        compiled = compile_program(program, sites, reuse=cache.reuse, jobs=jobs,
+                                   stage=writer.stage if writer is not None else None)
+        try:
+            with contextlib.closing(compiled):       # an early stop ends the worker processes at once
+                try:
+                    return write_or_check(compiled, writer, sites, only, counts, cache)
+                except BrokenProcessPool as broken:
+                    raise CommandAborted(f"a worker process died ({broken}); {output}/ is as it was. Is memory "
+                                         f"short? `-j 1` compiles in one process") from broken
+        except BaseException:
+            if writer is not None:
+                writer.abandon()        # after the workers stopped: none writes into the staging tree any more
+            raise
 
-    def write_or_check(compiled: Iterator[SiteOutcome], sites: list[Declaration], only: set[str] | None,
-                       counts: _Counts, cache: _Cache) -> str:
-        if arguments.check:
-            differences = compare(output, _artifacts(compiled, len(sites), counts, progress, cache=None), only)
+    def write_or_check(compiled: Iterator[SiteOutcome], writer: TreeWriter | None, sites: list[Declaration],
+                       only: set[str] | None, counts: _Counts, cache: _Cache) -> str:
+        if writer is None:
+            differences = compare(output, _artifacts(compiled, len(sites), counts, progress), only)
             if differences:
                 _print_differences(differences)
                 raise CheckFailed()
             return f"{output}/ is up to date: {counts}"
-        writer = TreeWriter(output, only)
-        try:
-            for artifact in _artifacts(compiled, len(sites), counts, progress, cache=cache, writer=writer):
-                writer.add(artifact)
-        except BaseException:
-            writer.abandon()
-            raise
+        for staged in _staged(compiled, len(sites), counts, progress, cache, writer):
+            writer.add(staged)
         summary = writer.commit()
         cache.save()
         elapsed = time.monotonic() - started
@@ -203,23 +206,33 @@ class _Counts:
         return f"{plural(self.sites, 'site')}, {plural(self.nodes, 'node')}"
 
 
-def _artifacts(compiled: Iterator[SiteOutcome], total: int, counts: _Counts, progress: Progress,
-               cache: _Cache | None, writer: TreeWriter | None = None) -> Iterator[Artifact]:
-    """The artifacts to write; a site kept from last time goes straight to the writer (`--check` never keeps)."""
+def _artifacts(compiled: Iterator[SiteOutcome], total: int, counts: _Counts,
+               progress: Progress) -> Iterator[Artifact]:
+    """The artifacts to compare, for `--check` (which keeps no site and stages nothing)."""
     for site in compiled:
         counts.sites += 1
         counts.nodes += site.nodes
-        if site.artifacts is None:
-            assert cache is not None and writer is not None
+        progress.show(f"compiled site {counts.sites}/{total}: {site.name}")
+        yield from site.artifacts or ()
+
+
+def _staged(compiled: Iterator[SiteOutcome], total: int, counts: _Counts, progress: Progress, cache: _Cache,
+            writer: TreeWriter) -> Iterator[StagedSite]:
+    """Each compiled site's staged files for the writer's account; a kept site's files go to it as they are."""
+    for site in compiled:
+        counts.sites += 1
+        counts.nodes += site.nodes
+        if site.kept:
             counts.kept += 1
             writer.keep(cache.files_of(site.name))
             cache.compiled(site, None)
             progress.show(f"kept site {counts.sites}/{total}: {site.name}")
             continue
         progress.show(f"compiled site {counts.sites}/{total}: {site.name}")
-        if cache is not None:
-            cache.compiled(site, [a.path for a in site.artifacts])
-        yield from site.artifacts
+        staged = site.staged
+        assert staged is not None
+        cache.compiled(site, [*staged.written, *staged.unchanged])
+        yield staged
 
 
 class _Cache:
@@ -242,7 +255,8 @@ class _Cache:
         self.compiler = incremental.compiler_fingerprint()     # looked up on use: the tests replace it
         self.fingerprints: dict[str, str] = {}
         self.modules: dict[str, tuple[str, ...]] = {}
-        self.made: dict[str, tuple[SiteOutcome, tuple[str, ...]]] = {}
+        # What the record needs of each site done: its files, node count and MACs, never its artifacts.
+        self.made: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {}
         self.reasons: dict[str, str] = {}       # the sites compiled, and why
         # Outputs found as recorded before anything is written: their record may be renewed after it.
         self.validated: set[str] = set()
@@ -309,7 +323,7 @@ class _Cache:
     def compiled(self, site: SiteOutcome, paths: list[str] | None) -> None:
         files = self.record.sites[site.name].files if paths is None and self.record is not None \
             else tuple(sorted(paths or ()))
-        self.made[site.name] = (site, files)
+        self.made[site.name] = (files, site.nodes, tuple(entry.encode() for entry in site.macs))
 
     def save(self) -> None:
         """After a successful write: each site's files as they now are (with `--site`, the others stay).
@@ -326,10 +340,9 @@ class _Cache:
                 renewed = outputs_digest(self.folder, record.files) if name in self.validated else None
                 sites[name] = SiteRecord(record.fingerprint, record.modules, record.files,
                                          renewed or record.outputs, record.nodes, record.macs)
-        for name, (site, files) in self.made.items():
+        for name, (files, nodes, macs) in self.made.items():
             sites[name] = SiteRecord(self.fingerprints[name], self.modules[name], files,
-                                     outputs_digest(self.folder, files) or "", site.nodes,
-                                     tuple(entry.encode() for entry in site.macs))
+                                     outputs_digest(self.folder, files) or "", nodes, macs)
         # Only a compile of every site may vouch for the files found: `--site` keeps what the last full one found.
         inputs = self.inputs if self.every_site else \
             self.record.inputs if self.record is not None and self.record.context == self.context else ()
