@@ -260,7 +260,10 @@ def discover_inputs(sources: Sequence[str]) -> tuple[str, ...] | None:
                 return None
             files.setdefault(os.path.abspath(path), path)
             continue
-        found = _gw_under(text)
+        try:
+            found = _gw_under(text)
+        except OSError:             # an unreadable folder: loading the program reports it
+            found = None
         if found is None:
             return None
         for relative in sorted(found, key=lambda r: r.split("/")):
