@@ -147,7 +147,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def run_command(arguments: argparse.Namespace) -> int:
     """Run the chosen command with a deep stack; its text goes to stdout."""
-    from gwlang.eval.evaluator import run_deep
+    from gwlang.eval.deep import run_deep  # not the evaluator: `gwc compile` with nothing changed needs none
     handler: Callable[[argparse.Namespace], str] = arguments.handler
     text = run_deep(lambda: handler(arguments))
     if text:

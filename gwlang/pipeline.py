@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gwlang import parallel
 from gwlang.compiled import CompiledSite
@@ -35,13 +36,21 @@ class SiteOutcome:
 
     `compiled` is the whole `CompiledSite` when asked for (`keep_models`);
     otherwise only the artifacts are kept, which is all that travels back
-    from a worker process and all that writing needs.
+    from a worker process and all that writing needs.  With a `stage`
+    function, the site's files are written where it was compiled and only
+    what `stage` returned (the names) is kept, in `staged`.
     """
     name: str
     nodes: int
     macs: tuple[MacEntry, ...]
     compiled: CompiledSite | None
     artifacts: list[Artifact] | None
+    staged: Any = None
+
+    @property
+    def kept(self) -> bool:
+        """The last compile's files stand: nothing was compiled."""
+        return self.artifacts is None and self.staged is None
 
     @property
     def model(self) -> SiteModel | None:
@@ -50,10 +59,16 @@ class SiteOutcome:
 
 # Given a site, a compile kept from last time (its node count and MACs), or None to compile it.
 Reuse = Callable[[Declaration], tuple[int, tuple[MacEntry, ...]] | None]
+# Given a site's artifacts, written where the site was compiled: what the writer needs to know of them.
+Stage = Callable[[Sequence[Artifact]], Any]
+
+# The `stage` of the running `compile_program`, set before worker processes fork so that they inherit it.
+_stage: Stage | None = None
 
 
 def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse | None = None,
-                    keep_models: bool = False, jobs: int = 1) -> Generator[SiteOutcome, None, None]:
+                    keep_models: bool = False, jobs: int = 1,
+                    stage: Stage | None = None) -> Generator[SiteOutcome, None, None]:
     """Each site in turn; problems are gathered across sites and raised at the end.
 
     Artifacts stop flowing after the first failing site (nothing will be
@@ -62,8 +77,12 @@ def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse
     are kept for the check across sites, and the sites that share one are
     evaluated again to report it with its locations.  With `jobs` above one,
     sites are compiled in that many worker processes (`parallel.py`) and
-    come out in the same order.
+    come out in the same order.  With `stage`, each site's files are
+    written as soon as it is compiled, in the process that compiled it
+    (`gwc compile` stages them in a tree it discards if the compile fails).
     """
+    global _stage
+    _stage = stage
     problems: list[Diagnostic] = []
     users: dict[str, list[tuple[str, MacEntry]]] = {}     # MAC -> the sites using it so far
     clashing: dict[str, Declaration] = {}
@@ -85,6 +104,7 @@ def compile_program(program: Program, sites: Sequence[Declaration], reuse: Reuse
                 yield outcome
     finally:
         outcomes.close()        # a caller that stops early stops the worker processes now, not at collection
+        _stage = None
     if clashing:
         problems.extend(check_across_sites([program.site_model(site) for site in clashing.values()]))
     if problems:
@@ -109,7 +129,7 @@ def _outcomes(program: Program, sites: Sequence[Declaration], reuse: Reuse | Non
         for site in sites:
             previous = kept.get(site.name)
             if previous is not None:
-                yield site, SiteOutcome(site.name, previous[0], previous[1], None, None)
+                yield site, SiteOutcome(site.name, previous[0], previous[1], None, None, None)
             else:
                 yield site, next(compiled)
     finally:
@@ -121,8 +141,10 @@ def _compile_one(program: Program, site: Declaration, keep_model: bool = False) 
         compiled = compile_site(program, site)
     except GwError as failure:
         return list(failure.diagnostics)
-    return SiteOutcome(site.name, len(compiled.model.nodes), mac_entries(compiled.model),
-                       compiled if keep_model else None, list(compiled.artifacts))
+    nodes, macs = len(compiled.model.nodes), mac_entries(compiled.model)
+    if _stage is not None and not keep_model:
+        return SiteOutcome(site.name, nodes, macs, None, None, _stage(compiled.artifacts))
+    return SiteOutcome(site.name, nodes, macs, compiled if keep_model else None, list(compiled.artifacts))
 
 
 def compile_sites(paths: Sequence[Path | str], include: Sequence[str] = (),

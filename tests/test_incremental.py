@@ -7,15 +7,19 @@ same sources into another folder: keeping must never change a byte.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from gwlang import incremental
 from gwlang.cli import main
-from tests.support.project import SHARED, SITE, make_project, same_trees
+from tests.support.project import SHARED, SITE, edit_site, make_project, same_trees
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,6 +150,101 @@ def test_derived_macs_that_coincide_by_chance_clash_only_on_one_host(
     assert code == 1, out
     assert "error[E0503]: MAC address `00:16:3e:36:96:70`" in err and "sites/alpha.gw:11:8" in err, err
     assert "set `mac` on one of these interfaces" in err
+
+
+# ---------------------------------------------------------------- deciding from the record alone
+
+HEAVY = {"lark", "jinja2", "networkx"}
+
+
+def explained(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
+    """`gwc compile --explain-rebuild`'s output, its timing left out."""
+    code, out, err = compile_(capsys, "--explain-rebuild", *arguments)
+    assert code == 0, err
+    return re.sub(r" in \d+\.\d+s$", "", out.rstrip(), flags=re.MULTILINE)
+
+
+def outputs(folder: Path) -> dict[Path, tuple[int, int, int]]:
+    return {p: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in folder.rglob("*")}
+
+
+def test_nothing_changed_writes_nothing_and_imports_no_parser(sources: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A second `gwc compile` decides from the record alone: no parser, evaluator or emitter is imported."""
+    assert compile_(capsys)[0] == 0
+    before = outputs(sources / "generated")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "gwlang", "compile", "sites"],
+                          capture_output=True, text=True, cwd=sources)
+    assert done.returncode == 0, done.stderr
+    assert "3 sites, 24 nodes: 0 files written" in done.stdout and "3 sites unchanged" in done.stdout
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "gwlang.incremental" in imported        # the test can fail: it sees what the command imports
+    assert not {name.split(".")[0] for name in imported} & HEAVY
+    assert not {"gwlang.syntax.parser", "gwlang.model.program", "gwlang.emit.writer"} & imported
+    assert outputs(sources / "generated") == before
+
+
+def test_a_touched_but_unchanged_source_keeps_every_site(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    shared = sources / "sites" / "shared.gw"
+    os.utime(shared, (time.time() + 5, time.time() + 5))
+    assert explained(capsys).splitlines()[0].startswith("kept every site: nothing it reads changed")
+
+
+def test_one_changed_file_recompiles_exactly_the_sites_reading_it(
+        sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    edit_site(sources, "beta", "(20 + index)", "(30 + index)")
+    assert explained(capsys).splitlines() == [
+        "compiled `beta`: `sites/beta.gw` changed",
+        "kept 2 sites: nothing they read changed since the last compile into this folder",
+        "3 sites, 24 nodes: 14 files written, 289 unchanged, 0 removed, 2 sites unchanged"]
+    full_compile_matches(sources, capsys)
+
+
+def test_a_deleted_output_is_restored(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compile_(capsys)[0] == 0
+    deleted = sources / "generated/gamma/hosts/gw/libvirt/wn04.xml"
+    deleted.unlink()
+    assert "compiled `gamma`: its output `gamma/hosts/gw/libvirt/wn04.xml` was deleted" in explained(capsys)
+    assert deleted.is_file()
+    full_compile_matches(sources, capsys)
+
+
+def test_an_output_edited_by_hand_keeping_size_and_time_is_restored(
+        sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The ctime in each output's signature sees an edit that puts back size and modification time."""
+    assert compile_(capsys)[0] == 0
+    edited = sources / "generated/alpha/nodes/wn03/packages.rpmcfg"
+    status = edited.stat()
+    text = edited.read_bytes()
+    edited.write_bytes(text.upper() if text.upper() != text else text.lower())
+    os.utime(edited, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert "compiled `alpha`: its output `alpha/nodes/wn03/packages.rpmcfg` was changed by hand" in explained(capsys)
+    assert edited.read_bytes() == text
+
+
+def test_a_changed_compiler_recompiles_and_says_so(sources: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert compile_(capsys)[0] == 0
+    monkeypatch.setattr(incremental, "compiler_fingerprint", lambda: "another compiler")
+    assert explained(capsys).splitlines()[:3] == [f"compiled `{name}`: the compiler changed"
+                                                  for name in ("alpha", "beta", "gamma")]
+
+
+def test_explain_rebuild_wording(sources: Path, capsys: pytest.CaptureFixture[str],
+                                 snapshot: SnapshotAssertion) -> None:
+    """Each reason once: no record, a source changed, a new import, an output deleted, `--no-cache`, nothing."""
+    story = [explained(capsys)]
+    (sources / "sites" / "shared.gw").write_text(SHARED.replace("1GiB", "2GiB"))
+    story.append(explained(capsys))
+    edit_site(sources, "alpha", 'import "./shared.gw";', 'import "./shared.gw";\nimport "./extra.gw";')
+    (sources / "sites" / "extra.gw").write_text("let unused = 1; in { }\n")
+    (sources / "generated/gamma/manifest.json").unlink()
+    story.append(explained(capsys))
+    story.append(explained(capsys))
+    story.append(explained(capsys, "--no-cache"))
+    assert "\n---\n".join(story) == snapshot
 
 
 # ---------------------------------------------------------------- pruning the records

@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # CommandAborted and CommandFailed were defined here: commands may still import them from here.
 from gwlang.commands.errors import CommandAborted as CommandAborted
 from gwlang.commands.errors import CommandFailed, UsageError
 from gwlang.diagnostics import GwError, did_you_mean, error
-from gwlang.eval.values import Declaration
-from gwlang.model.program import Program, gw_files, load_program
 from gwlang.paths import checked
+
+if TYPE_CHECKING:       # the compiler is imported on use: `gwc compile` with nothing changed never loads it
+    from gwlang.eval.values import Declaration
+    from gwlang.model.program import Program
 
 DEFAULT_SOURCES = "sites"
 
@@ -35,6 +38,7 @@ def source_files(arguments: argparse.Namespace) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such file or folder: {path}")
+    from gwlang.model.program import gw_files
     try:
         files = gw_files(paths)
     except GwError as refused:
@@ -65,6 +69,7 @@ def pick_site(program: Program, wanted: str | None) -> Declaration:
 
 def with_program(arguments: argparse.Namespace, action: Callable[[Program], str]) -> str:
     """Load the sources and run `action`; a `GwError` becomes `CommandFailed`."""
+    from gwlang.model.program import load_program
     files = source_files(arguments)
     try:
         return action(load_program(files, arguments.include))

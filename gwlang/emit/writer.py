@@ -10,6 +10,14 @@ after it the new one.  Where the exchange is not available (another OS, or
 a folder that is a mount point), files are replaced one by one instead.
 
 A file is gwc's when a site folder's `manifest.json`, written by gwc, lists it.
+
+Writing runs at the I/O floor: one `mkdir` per new folder, a file written
+with `os.open`/`os.write` (a `chmod` only where the umask took a permission
+bit away), an old file compared only when its size and mode already match,
+and nothing read back.  `stage` writes one site's files into the staging
+tree and returns only their names (`StagedSite`), so a worker process of a
+parallel compile writes its own site's folder and sends back names, not
+texts; `add` takes the names into the writer's account.
 """
 
 from __future__ import annotations
@@ -19,13 +27,15 @@ import errno
 import json
 import os
 import shutil
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gwlang.emit.artifact import Artifact
 
 STAGING_PREFIX = ".gwc-staging-"
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 MANIFEST = "manifest.json"
 GENERATOR = "gwc"
 
@@ -35,6 +45,13 @@ class Summary:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StagedSite:
+    """One site's files as `stage` left them: written into the staging tree, or unchanged in the old one."""
+    written: list[str]
+    unchanged: list[str]
 
 
 @dataclass(frozen=True)
@@ -78,22 +95,45 @@ class TreeWriter:
         self.staging = self.output.parent / f"{STAGING_PREFIX}{self.output.name}-{os.getpid()}"
         shutil.rmtree(self.staging, ignore_errors=True)
         self.staging.mkdir(parents=True)
+        self.output_text, self.staging_text = str(self.output), str(self.staging)
+        self.folders: set[str] = set()          # made in the staging tree (by this process)
+        self.umask = _umask()
 
-    def add(self, artifact: Artifact) -> None:
-        relative = _safe_relative(artifact.path)
-        if relative in self.produced:
-            raise ValueError(f"two artifacts write {relative}")
-        self.produced.add(relative)
-        target = self.staging / relative
-        old = self.output / relative
-        data = artifact.data
-        if old.is_file() and not old.is_symlink() and _same(old, data, artifact.mode, exact_mode=True):
-            self.summary.unchanged.append(relative)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        os.chmod(target, artifact.mode)
-        self.summary.written.append(relative)
+    def stage(self, artifacts: Iterable[Artifact]) -> StagedSite:
+        """Write what changed into the staging tree; safe in a forked worker (it touches no shared state
+        but folders, and each site's files lie under its own folder)."""
+        written: list[str] = []
+        unchanged: list[str] = []
+        output, staging = self.output_text, self.staging_text
+        for artifact in artifacts:
+            relative = _safe_relative(artifact.path)
+            data, mode = artifact.data, artifact.mode
+            if _holds(f"{output}/{relative}", data, mode):
+                unchanged.append(relative)
+                continue
+            folder = relative.rpartition("/")[0]
+            if folder and folder not in self.folders:
+                os.makedirs(f"{staging}/{folder}", exist_ok=True)
+                self._made(folder)
+            _write(f"{staging}/{relative}", data, mode, fix_mode=mode & self.umask != 0)
+            written.append(relative)
+        return StagedSite(written, unchanged)
+
+    def add(self, staged: Artifact | StagedSite) -> None:
+        """Take a site staged elsewhere (a worker) into account; an artifact alone is staged here first."""
+        if isinstance(staged, Artifact):
+            staged = self.stage([staged])
+        for relative in (*staged.written, *staged.unchanged):
+            if relative in self.produced:
+                raise ValueError(f"two artifacts write {relative}")
+            self.produced.add(relative)
+        self.summary.written.extend(staged.written)
+        self.summary.unchanged.extend(staged.unchanged)
+
+    def _made(self, folder: str) -> None:
+        while folder and folder not in self.folders:
+            self.folders.add(folder)
+            folder = folder.rpartition("/")[0]
 
     def keep(self, files: list[str]) -> None:
         """Files of a site the compile did not redo (see `incremental.py`): carried over as they are."""
@@ -146,11 +186,14 @@ class TreeWriter:
     def _link_into_staging(self, under: str) -> None:
         """The old tree's unchanged and foreign files (those under the folder `under`, "" for all) into staging."""
         prefix = f"{under}/" if under else ""
+        output, staging = self.output_text, self.staging_text
         for relative in self.summary.unchanged:
             if relative.startswith(prefix):
-                target = self.staging / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(self.output / relative, target)
+                folder = relative.rpartition("/")[0]
+                if folder and folder not in self.folders:
+                    os.makedirs(f"{staging}/{folder}", exist_ok=True)
+                    self._made(folder)
+                os.link(f"{output}/{relative}", f"{staging}/{relative}")
         for relative in _foreign(self.output, self.owned | self.produced, under):
             _carry(self.output / relative, self.staging / relative)
 
@@ -226,6 +269,37 @@ def _same(path: Path, data: bytes, mode: int, exact_mode: bool) -> bool:
         return path.read_bytes() == data
     except OSError:
         return False
+
+
+def _holds(path: str, data: bytes, mode: int) -> bool:
+    """The old file at `path` is a regular file with exactly this content and mode (read only when size
+    and mode already agree)."""
+    try:
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data) or status.st_mode & 0o777 != mode:
+            return False
+        with open(path, "rb") as file:
+            return file.read() == data
+    except OSError:
+        return False
+
+
+def _write(path: str, data: bytes, mode: int, fix_mode: bool) -> None:
+    descriptor = os.open(path, _CREATE, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view):]
+        if fix_mode:            # the umask took a bit `mode` asks for
+            os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def _safe_relative(path: str) -> str:

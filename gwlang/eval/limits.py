@@ -86,8 +86,10 @@ _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 def memory_limit() -> int:
     """The limit in bytes: `GWC_MEMORY_LIMIT` as a gw size (`2GiB`), else the default."""
-    from gwlang.syntax.literals import SIZE_UNITS, parse_size
     text = os.environ.get(MEMORY_LIMIT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MEMORY_LIMIT     # without importing the syntax: a compile that keeps everything has none
+    from gwlang.syntax.literals import SIZE_UNITS, parse_size
     digits = len(text) - len(text.lstrip("0123456789"))
     if 0 < digits <= 30 and text[digits:] in SIZE_UNITS:
         return parse_size(text)
