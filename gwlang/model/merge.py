@@ -58,6 +58,7 @@ __all__ = ["RESERVED", "Body", "Definition", "Entity", "PathRecord"]
 RESERVED = ("name", "index")
 
 Definitions = list[Definition]
+_NO_DEFINITIONS = DefinitionTree()     # read only: the tree of a key no statement names
 Removals = list[tuple[int, set[str]]]     # (order of the `-=`, names it removes)
 
 
@@ -169,9 +170,12 @@ class Entity:
         for key in keys:
             child_type = kind.fields[key].type if isinstance(kind, RecordType) else kind.value
             # a name brought back after `-=` starts afresh: what was removed stays removed
-            removed_at = max((order for order, names in removals if key in names), default=0)
-            child_tree = tree.children.get(key, DefinitionTree()).since(removed_at)
-            child_spread = [d for d in spread.get(key, []) if not removed_at or d.order > removed_at]
+            removed_at = max((order for order, names in removals if key in names), default=0) if removals else 0
+            child_tree = tree.children.get(key) or _NO_DEFINITIONS
+            child_spread = spread.get(key, [])
+            if removed_at:
+                child_tree = child_tree.since(removed_at)
+                child_spread = [d for d in child_spread if d.order > removed_at]
             code = self._later(path + (key,), child_type, child_tree, child_spread)
             if not path and self.sharing is not None and key in self.sharing.keys:
                 code = self._adopter(key, code)
