@@ -228,3 +228,99 @@ class _Checker:
             if formal.default is not None:
                 self.expr(formal.default, inner)
         return inner
+
+
+def free_names(expr: ast.Expr) -> frozenset[str]:
+    """The names `expr` may read from the scope it is written in (those no `let`, `rec` set or
+    parameter inside it binds).
+
+    Over-approximate where the scope check is: inside a `let` or `rec` set with a computed
+    name, every name counts as read from outside.  Merging asks it whether a profile's value
+    reads a late-bound name (`model/sharing.py`); a name it misses would make two nodes share
+    a value that differs, so it errs towards reading.
+    """
+    found: set[str] = set()
+    _free(expr, frozenset(), found)
+    return frozenset(found)
+
+
+def _free(expr: ast.Expr, bound: frozenset[str], found: set[str]) -> None:
+    match expr:
+        case ast.Var(name=name):
+            if name not in bound:
+                found.add(name)
+        case ast.IntLit() | ast.SizeLit() | ast.DomainLit() | ast.Const() | ast.Import():
+            pass
+        case ast.Str(parts=parts):
+            for part in parts:
+                if not isinstance(part, str):
+                    _free(part, bound, found)
+        case ast.Select(target=target, path=path, default=default):
+            _free(target, bound, found)
+            _free_keys(path, bound, found)
+            if default is not None:
+                _free(default, bound, found)
+        case ast.HasAttr(target=target, path=path):
+            _free(target, bound, found)
+            _free_keys(path, bound, found)
+        case ast.Apply(function=function, argument=argument):
+            _free(function, bound, found)
+            _free(argument, bound, found)
+        case ast.Lambda(param=param, body=body):
+            _free(body, _free_parameters(param, bound, found), found)
+        case ast.AttrSet(bindings=bindings, recursive=recursive):
+            _free_bindings(bindings, _inner(bindings, bound) if recursive else bound, bound, found)
+        case ast.Let(bindings=bindings, body=body):
+            inner = _inner(bindings, bound)
+            _free_bindings(bindings, inner, bound, found)
+            _free(body, inner, found)
+        case ast.ListExpr(items=items):
+            for item in items:
+                _free(item, bound, found)
+        case ast.If(condition=condition, then=then, otherwise=otherwise):
+            for part in (condition, then, otherwise):
+                _free(part, bound, found)
+        case ast.BinOp(left=left, right=right):
+            _free(left, bound, found)
+            _free(right, bound, found)
+        case ast.Not(operand=operand) | ast.Negate(operand=operand):
+            _free(operand, bound, found)
+        case _:
+            assert_never(expr)
+
+
+def _inner(bindings: tuple[ast.Binding, ...], bound: frozenset[str]) -> frozenset[str]:
+    """The names bound inside a `let` or `rec` set; none added when one is computed (see `free_names`)."""
+    names = _bound_names(bindings)
+    return bound if names is None else bound | names
+
+
+def _free_bindings(bindings: tuple[ast.Binding, ...], values: frozenset[str], inherits: frozenset[str],
+                   found: set[str]) -> None:
+    for binding in bindings:
+        if isinstance(binding, ast.Bind):
+            _free_keys(binding.path, values, found)
+            _free(binding.value, values, found)
+        elif binding.source is not None:
+            _free(binding.source, values, found)
+        else:
+            found.update(key.name for key in binding.names if key.name not in inherits)
+
+
+def _free_keys(path: tuple[ast.AttrKey, ...], bound: frozenset[str], found: set[str]) -> None:
+    for key in path:
+        if isinstance(key, ast.DynamicKey):
+            _free(key.expr, bound, found)
+
+
+def _free_parameters(param: str | ast.Pattern, bound: frozenset[str], found: set[str]) -> frozenset[str]:
+    if isinstance(param, str):
+        return bound | {param}
+    names = {formal.name for formal in param.formals}
+    if param.bind_as is not None:
+        names.add(param.bind_as)
+    inner = bound | names
+    for formal in param.formals:
+        if formal.default is not None:
+            _free(formal.default, inner, found)
+    return inner

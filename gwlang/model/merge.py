@@ -39,6 +39,7 @@ from gwlang.model.mutations import apply_list, names_removed, surviving_keys
 from gwlang.model.normalize import normalize, schema_default
 from gwlang.model.paths import field_spec
 from gwlang.model.provenance import PathRecord, defined_by
+from gwlang.model.sharing import SharedValue, Sharing
 from gwlang.model.types import (
     AttrsType,
     FieldSpec,
@@ -57,6 +58,7 @@ __all__ = ["RESERVED", "Body", "Definition", "Entity", "PathRecord"]
 RESERVED = ("name", "index")
 
 Definitions = list[Definition]
+_NO_DEFINITIONS = DefinitionTree()     # read only: the tree of a key no statement names
 Removals = list[tuple[int, set[str]]]     # (order of the `-=`, names it removes)
 
 
@@ -73,7 +75,7 @@ class Entity:
 
     def __init__(self, kind: str, name: str, schema: RecordType, bodies: list[Body],
                  evaluator: Evaluator, declared_at: Span, extra: dict[str, Any] | None = None,
-                 cross_reads: CrossReads | None = None) -> None:
+                 cross_reads: CrossReads | None = None, sharing: Sharing | None = None) -> None:
         self.kind = kind
         self.name = name
         self.schema = schema
@@ -94,6 +96,9 @@ class Entity:
         self.config = AttrSet({}, entity=(kind, name))
         self.cross_reads = cross_reads if cross_reads is not None else CrossReads()
         self._key = (kind, name)
+        # What this entity may adopt from another with the same profiles (see `sharing.py`).
+        self.sharing = sharing
+        self.adopted: dict[str, SharedValue] = {}
 
     @property
     def title(self) -> str:
@@ -128,6 +133,22 @@ class Entity:
         finally:
             self.cross_reads.leave(self.evaluator, previous)
 
+    def _adopter(self, key: str, merge: Callable[[], Any]) -> Callable[[], Any]:
+        """A top-level attribute that another node with the same profiles may have made already
+        (asked when it is forced, so that a site's second `wn` shares with its first)."""
+        def adopt_or_merge() -> Any:
+            assert self.sharing is not None
+            shared = self.sharing.get(key)
+            return merge() if shared is None else self._adopt(key, shared)
+        return adopt_or_merge
+
+    def _adopt(self, key: str, shared: SharedValue) -> Any:
+        """The prototype's value: its provenance joins ours, its model data is ours (`validate`)."""
+        for record in shared.records:
+            self.provenance[record.path] = record
+        self.adopted[key] = shared
+        return shared.value
+
     # -- records and `{K: T}` sets: key by key ------------------------------------------------
 
     def merge_set(self, path: tuple[str, ...], kind: Type, tree: DefinitionTree, extra: Definitions) -> AttrSet:
@@ -149,11 +170,16 @@ class Entity:
         for key in keys:
             child_type = kind.fields[key].type if isinstance(kind, RecordType) else kind.value
             # a name brought back after `-=` starts afresh: what was removed stays removed
-            removed_at = max((order for order, names in removals if key in names), default=0)
-            child_tree = tree.children.get(key, DefinitionTree()).since(removed_at)
-            child_spread = [d for d in spread.get(key, []) if not removed_at or d.order > removed_at]
-            attrs[key] = Thunk(self._later(path + (key,), child_type, child_tree, child_spread),
-                               None, ".".join(path + (key,)), self.declared_at)
+            removed_at = max((order for order, names in removals if key in names), default=0) if removals else 0
+            child_tree = tree.children.get(key) or _NO_DEFINITIONS
+            child_spread = spread.get(key, [])
+            if removed_at:
+                child_tree = child_tree.since(removed_at)
+                child_spread = [d for d in child_spread if d.order > removed_at]
+            code = self._later(path + (key,), child_type, child_tree, child_spread)
+            if not path and self.sharing is not None and key in self.sharing.keys:
+                code = self._adopter(key, code)
+            attrs[key] = Thunk(code, None, ".".join(path + (key,)), self.declared_at)
             defined = child_tree.definitions or child_spread
             if defined:
                 spans[key] = defined[0].span

@@ -8,7 +8,7 @@ built and validated on its own, so memory follows one site at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gwlang.diagnostics import Diagnostic, GwError, Label, error, group_by_node
@@ -17,6 +17,7 @@ from gwlang.eval.values import Declaration, Scope
 from gwlang.model.checks import check_sites
 from gwlang.model.model import SiteModel
 from gwlang.model.schema import SchemaRegistry, build_registry
+from gwlang.model.sharing import SharedValues
 from gwlang.model.sites import SiteEntities, instantiate
 from gwlang.model.validate import validate
 from gwlang.session import Session
@@ -42,6 +43,8 @@ class Program:
     session: Session
     inputs: list[LoadedModule]
     schemas: SchemaRegistry
+    # values of node attributes that read no late-bound name, made once per profile linearisation
+    shared: SharedValues = field(default_factory=SharedValues)
 
     def sites(self) -> list[Declaration]:
         """The concrete sites declared in the input files, in file and declaration order."""
@@ -64,7 +67,7 @@ class Program:
         return found
 
     def entities(self, site: Declaration) -> SiteEntities:
-        return instantiate(site, self.schemas, self.session.evaluator)
+        return instantiate(site, self.schemas, self.session.evaluator, self.shared)
 
     def site_model(self, site: Declaration, checked: bool = False) -> SiteModel:
         """The validated model of one site; with `checked`, the site-wide checks must pass too.

@@ -23,6 +23,7 @@ from gwlang.model.linearize import c3
 from gwlang.model.merge import Body, Entity
 from gwlang.model.paths import record_field_type
 from gwlang.model.schema import SchemaRegistry
+from gwlang.model.sharing import SharedValues, Sharing
 from gwlang.model.types import reference_of
 from gwlang.syntax import ast
 
@@ -77,6 +78,9 @@ class _Building:
     all_hosts: AttrSet = field(default_factory=lambda: AttrSet({}))   # `hosts`
     all_nodes: AttrSet = field(default_factory=lambda: AttrSet({}))   # `nodes`
     problems: list[GwError] = field(default_factory=list)
+    shared: SharedValues | None = None      # the program's values shared between nodes (`sharing.py`)
+    # each profile's C3 order, made once for the site's nodes (declarations hash by identity)
+    profile_orders: dict[Declaration, frozenset[Declaration]] = field(default_factory=dict)
 
     def body_scope(self, late: dict[str, Any], declaration: Declaration, extra: dict[str, Any] | None = None) -> Scope:
         """A site-written body's scope: its late-bound names, `index` if any, the site's hosts and nodes, its module."""
@@ -86,17 +90,18 @@ class _Building:
         return Scope(late, inner)
 
     def entity(self, kind: str, name: str, bodies: list[Body], span: Span,
-               extra: dict[str, Any] | None = None) -> Entity | None:
+               extra: dict[str, Any] | None = None, sharing: Sharing | None = None) -> Entity | None:
         """The entity, or None with its static problems kept to report with the others."""
         try:
             return Entity(kind, name, self.schemas.entity(kind), bodies, self.evaluator, span, extra,
-                          self.cross_reads)
+                          self.cross_reads, sharing)
         except GwError as failure:
             self.problems.append(failure)
             return None
 
 
-def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator) -> SiteEntities:
+def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator,
+                shared: SharedValues | None = None) -> SiteEntities:
     """Build every entity of a concrete site; static problems are reported together.
 
     In steps: gather the hosts and nodes of the site and the sites it
@@ -105,7 +110,7 @@ def instantiate(site: Declaration, schemas: SchemaRegistry, evaluator: Evaluator
     and let each entity lay out its lazy attributes.
     """
     sites = list(reversed(c3(site, lambda s: _resolve_parents(s, "site"), lambda s: s.name, _name_span)))
-    building = _Building(evaluator, schemas, sites, {id(s): i for i, s in enumerate(sites)})
+    building = _Building(evaluator, schemas, sites, {id(s): i for i, s in enumerate(sites)}, shared=shared)
     hosts, nodes = _gather(sites)
     _check_names(hosts, nodes)
     _check_scopes(sites, schemas, {"host": tuple(hosts), "node": tuple(nodes)},
@@ -194,8 +199,10 @@ def _node_entity(name: str, entries: list[_NodeEntry], building: _Building,
     bodies: list[Body] = []
     for profile in profiles:
         assert isinstance(profile.node, ast.ProfileDecl)
-        ancestors = frozenset(i for i, p in enumerate(profiles) if p is not profile
-                              and any(a is p for a in _profile_order(profile)))
+        order = building.profile_orders.get(profile)
+        if order is None:
+            order = building.profile_orders[profile] = frozenset(_profile_order(profile))
+        ancestors = frozenset(i for i, p in enumerate(profiles) if p is not profile and p in order)
         bodies.append(Body(f"profile `{profile.name}`", profile.node.body, Scope(late, profile.scope),
                            len(bodies), ancestors, profile.module_path))
     inherited = _inherited_bodies([entry.site for entry in entries], building.site_index, len(profiles))
@@ -206,7 +213,9 @@ def _node_entity(name: str, entries: list[_NodeEntry], building: _Building,
         bodies.append(Body(f"node `{name}` in site `{entry.site.name}`", entry.declaration.body,
                            building.body_scope(late, entry.site, extra), len(bodies),
                            frozenset(range(len(profiles))) | own_ancestors, entry.site.module_path))
-    entity = building.entity("node", name, bodies, entries[0].declaration.name.span, {"index": index})
+    sharing = building.shared.sharing(tuple(profiles), [entry.declaration.body for entry in entries],
+                                      building.schemas.entity("node")) if building.shared else None
+    entity = building.entity("node", name, bodies, entries[0].declaration.name.span, {"index": index}, sharing)
     if entity is None:
         return None
     entity.declarations = tuple(entry.declaration.name.span for entry in entries)

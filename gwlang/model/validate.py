@@ -7,7 +7,7 @@ reported in one run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -17,7 +17,7 @@ from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.values import AttrSet, type_name
 from gwlang.model.merge import Entity
 from gwlang.model.model import EntityModel, SiteModel
-from gwlang.model.provenance import Step
+from gwlang.model.provenance import PathRecord, Step
 from gwlang.model.sites import SiteEntities
 
 
@@ -53,10 +53,15 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
     cascades = _defaults_only(entity) if entity.missing else set()
     for key in sorted(entity.config.attrs):
         try:
-            attributes[key] = to_plain(evaluator, entity.config.attrs[key])
+            value = evaluator.force(entity.config.attrs[key])
+            shared = entity.adopted.get(key)
+            attributes[key] = to_plain(evaluator, value) if shared is None else shared.plain
         except GwError as failure:
             if key not in cascades:
                 problems.extend(failure.diagnostics)
+            continue
+        if shared is None and entity.sharing is not None:
+            entity.sharing.offer(key, entity, value, attributes[key])
     for path, spec in entity.missing:
         near = _record_defined_at(entity, path[:-1])
         problems.extend(error(
@@ -66,17 +71,48 @@ def _validate_entity(entity: Entity, evaluator: Evaluator, problems: list[Diagno
             help=f"define `{'.'.join(path)} = ...;` in the {entity.kind} or one of its profiles").diagnostics)
     for assertion in entity.check_asserts(entity_of):
         problems.extend(assertion.diagnostics)
-    origins = {path: _origin(record.steps) for path, record in entity.provenance.items()}
+    origins, derivations = _summaries(entity)
     profiles = tuple(body.label for body in entity.bodies)
     sources = {body.source for body in entity.bodies if body.source}
     if entity.schema.span is not None:
         sources.add(entity.schema.span.source.name)
-    derivations = {path: tuple(f"{d.span.location} ({d.body.label})" if d else role
-                               for _, d, role in record.steps if d is not None or role.startswith("schema default"))
-                   for path, record in entity.provenance.items()}
     return EntityModel(entity.kind, entity.name, MappingProxyType(attributes), entity.declared_at,
-                       MappingProxyType({p: s for p, s in origins.items() if s is not None}), profiles,
-                       tuple(sorted(sources)), MappingProxyType(derivations), entity.declarations)
+                       MappingProxyType(origins), profiles, tuple(sorted(sources)), MappingProxyType(derivations),
+                       entity.declarations)
+
+
+Summary = tuple[dict[tuple[str, ...], Span], dict[tuple[str, ...], tuple[str, ...]]]
+
+
+def _summaries(entity: Entity) -> Summary:
+    """The origin and derivation of every merged path; those of an adopted value are made once for all
+    the nodes adopting it (each path is in one record only, so the order of making them is no matter)."""
+    origins: dict[tuple[str, ...], Span] = {}
+    derivations: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for shared in entity.adopted.values():
+        if shared.summary is None:
+            shared.summary = _summary(shared.records)
+        origins.update(shared.summary[0])
+        derivations.update(shared.summary[1])
+    adopted = entity.adopted
+    own_origins, own_derivations = _summary([record for path, record in entity.provenance.items()
+                                             if not path or path[0] not in adopted])
+    origins.update(own_origins)
+    derivations.update(own_derivations)
+    return origins, derivations
+
+
+def _summary(records: Iterable[PathRecord]) -> Summary:
+    origins: dict[tuple[str, ...], Span] = {}
+    derivations: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for record in records:
+        origin = _origin(record.steps)
+        if origin is not None:
+            origins[record.path] = origin
+        derivations[record.path] = tuple(f"{d.span.location} ({d.body.label})" if d else role
+                                         for _, d, role in record.steps
+                                         if d is not None or role.startswith("schema default"))
+    return origins, derivations
 
 
 def _defaults_only(entity: Entity) -> set[str]:
