@@ -18,6 +18,7 @@ from conftest import gwc_eval
 from gwlang.diagnostics import Source
 from gwlang.eval.builtins import REGISTRY, BuiltinSpec
 from gwlang.syntax.parser import parse
+from tests.support.outer import outer_environment
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 ARROW = "  ==>  "
@@ -199,8 +200,7 @@ def test_tools_example(session: Session, tmp_path: Path) -> None:
         (folder / name).chmod(0o755)
     work = tmp_path / "work"
     work.mkdir()
-    environment = {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}", "PYTHONPATH": str(root),
-                   "NO_COLOR": "1"}
+    environment = outer_environment(PATH=f"{folder}:{os.environ['PATH']}", PYTHONPATH=str(root), NO_COLOR="1")
     done = subprocess.run(["bash", "-c", "exec 2>&1\n" + "\n".join(session.commands)], capture_output=True,
                           text=True, cwd=work if session.empty_folder else root, env=environment, timeout=600)
     assert re.fullmatch(expected_pattern(session.output), done.stdout), done.stdout

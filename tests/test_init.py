@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.outer import outer_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +18,7 @@ def gwc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The new project's own test run, with this checkout's gwlang (and its pytest plugin) importable."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment = outer_environment(PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
                           capture_output=True, text=True, cwd=project, env=environment, timeout=600)
 
