@@ -13,8 +13,9 @@ hashing over the compared fields, the same `repr`), but:
   fields through one `attrgetter` per class;
 - the only generated method, `__init__` (the lowering creates a node per
   construct, and unpickling a cached AST calls it for each node: it must be
-  the fast one), is compiled for every class in one `compile`, when the
-  first node is created;
+  the fast one), is compiled when the class's first node is made, so a
+  command compiles those of the classes it uses (a handful for a small
+  file read from the parse cache);
 - frozen is checked by mypy (`dataclass_transform(frozen_default=True)`),
   not at run time: a frozen dataclass's `__init__` pays an
   `object.__setattr__` per field.
@@ -23,15 +24,12 @@ hashing over the compared fields, the same `repr`), but:
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, dataclass_transform
 
 # `dataclasses.fields` lists only the fields marked with this private marker of the module.
 _FIELD_MARKER = vars(dataclasses)["_FIELD"]
-_pending: list[NodeMeta] = []
-_compiling = threading.Lock()
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
@@ -49,10 +47,7 @@ class NodeMeta(type):
         namespace["_compared"] = attrgetter(*compared) if compared else _nothing
         namespace["_shown"] = tuple(field_name for field_name, spec in fields.items() if spec.repr)
         namespace["_values"] = _values_getter(tuple(fields))
-        made = super().__new__(mcs, name, bases, namespace)
-        if fields:
-            _pending.append(made)
-        return made
+        return super().__new__(mcs, name, bases, namespace)
 
 
 def _field(name: str, kind: Any, declared: Any) -> dataclasses.Field[Any]:
@@ -87,9 +82,10 @@ class Node(metaclass=NodeMeta):
         _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # The first node created compiles every class's own `__init__`, then is made by it.
-        compile_initialisers()
-        type(self).__init__(self, *args, **kwargs)
+        # A class's first node compiles the class's own `__init__`, then is made by it.
+        made = type(self)
+        made.__init__ = _initialiser(made)  # type: ignore[method-assign]
+        made.__init__(self, *args, **kwargs)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -109,30 +105,18 @@ class Node(metaclass=NodeMeta):
         return f"{type(self).__qualname__}({shown})"
 
 
-def compile_initialisers() -> None:
-    """The `__init__` of every node class not yet given one, all compiled by one `compile` call."""
-    with _compiling:
-        classes = list(_pending)
-        _pending.clear()
-        if not classes:
-            return
-        namespace: dict[str, Any] = {}
-        functions = [_initialiser_source(number, made, namespace) for number, made in enumerate(classes)]
-        exec(compile("\n".join(functions), "<gwlang node classes>", "exec"), namespace)
-        for number, made in enumerate(classes):
-            initialiser = namespace[f"init{number}"]
-            initialiser.__qualname__ = f"{made.__qualname__}.__init__"
-            made.__init__ = initialiser  # type: ignore[misc]
-
-
-def _initialiser_source(number: int, made: NodeMeta, defaults: dict[str, Any]) -> str:
-    parameters = []
+def _initialiser(made: type) -> Callable[..., None]:
+    """`self.a = a` for each field: what a dataclass's `__init__` does, without its `object.__setattr__`."""
     fields: dict[str, dataclasses.Field[Any]] = vars(made)["__dataclass_fields__"]
+    parameters, defaults = [], {}
     for name, spec in fields.items():
         if spec.default is dataclasses.MISSING:
             parameters.append(name)
         else:
-            defaults[f"default{number}_{name}"] = spec.default
-            parameters.append(f"{name}=default{number}_{name}")
-    body = "".join(f"    self.{name} = {name}\n" for name in fields)
-    return f"def init{number}(self, {', '.join(parameters)}):\n{body}"
+            defaults[f"default_{name}"] = spec.default
+            parameters.append(f"{name}=default_{name}")
+    body = "".join(f"    self.{name} = {name}\n" for name in fields) or "    pass\n"
+    exec(f"def __init__(self, {', '.join(parameters)}):\n{body}", defaults)
+    initialiser: Callable[..., None] = defaults["__init__"]
+    initialiser.__qualname__ = f"{made.__qualname__}.__init__"
+    return initialiser

@@ -50,7 +50,7 @@ UNUSED_DAYS = 30              # an entry no load has used for this long is dropp
 MAX_ENTRIES = 20_000          # beyond this, the least recently used go (an editor's buffers add up)
 PRUNE_EVERY = 24 * 3600       # seconds between two prunings (each lists the folder)
 DAY = 24 * 3600
-_PACKAGE = Path(__file__).resolve().parent.parent
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # What the AST of a text depends on: the grammar, the lowering and what it imports, the classes it makes.
 _FRONT_END = ("syntax", "diagnostics.py", "eval/limits.py")
 _HEADER = len(FORMAT) + 32 + 32 + 4   # format, front end, text digest, checksum of the payload
@@ -105,19 +105,30 @@ def _key(text: str) -> _Key | None:
 
 @lru_cache(maxsize=1)
 def front_end_version() -> bytes | None:
-    """A digest of everything a text's AST depends on besides the text; None if the code cannot be read."""
+    """A digest of everything a text's AST depends on besides the text; None if the code cannot be read.
+
+    Read at every start (under a millisecond): a stamp or a modification time would let an edited
+    grammar in a checkout reuse the entries of the one before.
+    """
     digest = hashlib.sha256(FORMAT + sys.implementation.cache_tag.encode())
-    files: list[Path] = []
-    for part in _FRONT_END:
-        place = _PACKAGE / part
-        files += sorted(p for p in place.iterdir() if p.suffix in (".py", ".lark")) if place.is_dir() else [place]
     try:
-        for path in files:
-            digest.update(f"\0{path.relative_to(_PACKAGE)}\0".encode())
-            digest.update(path.read_bytes())
+        for name in _front_end_files():
+            with open(os.path.join(_PACKAGE, name), "rb") as file:
+                digest.update(f"\0{name}\0".encode() + file.read())
     except OSError:
         return None
     return digest.digest()
+
+
+def _front_end_files() -> list[str]:
+    files = []
+    for part in _FRONT_END:
+        place = os.path.join(_PACKAGE, part)
+        if os.path.isdir(place):
+            files += sorted(f"{part}/{name}" for name in os.listdir(place) if name.endswith((".py", ".lark")))
+        else:
+            files.append(part)
+    return files
 
 
 # ---------------------------------------------------------------- reading and writing entries
