@@ -55,7 +55,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FRONT_END = ("syntax", "diagnostics.py", "eval/limits.py")
 _HEADER = len(FORMAT) + 32 + 32 + 4   # format, front end, text digest, checksum of the payload
 
-_unwritable = threading.Event()       # set once a write failed: a read-only folder is not tried again
+_unwritable: set[Path] = set()        # folders a write failed in: not tried again by this process
 
 
 def parses_folder() -> Path | None:
@@ -77,7 +77,7 @@ def parse(source: Source) -> ast.Module:
             return cached
     from gwlang.syntax.parser import parse as parse_fresh
     module = parse_fresh(source)       # a file with syntax errors raises here: never stored
-    if entry is not None and key is not None and not _unwritable.is_set():
+    if entry is not None and key is not None and entry.parent not in _unwritable:
         _write(entry, key, module)
     return module
 
@@ -162,7 +162,7 @@ def _write(entry: Path, key: _Key, module: ast.Module) -> None:
         pickler.dispatch_table = {Source: _source_reference}
         pickler.dump(module)
         payload = buffer.getvalue()
-    except RecursionError:    # an AST too deep to pickle here: it is parsed each time
+    except Exception:         # an AST too deep to pickle on this stack (RecursionError): parsed each time
         return
     checksum = zlib.crc32(payload).to_bytes(4, "big")
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -174,7 +174,7 @@ def _write(entry: Path, key: _Key, module: ast.Module) -> None:
         os.replace(temporary, entry)
         prune_now_and_then(entry.parent)
     except (OSError, ValueError):
-        _unwritable.set()
+        _unwritable.add(entry.parent)
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
 
