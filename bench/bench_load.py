@@ -2,7 +2,8 @@
 
 Each run is a fresh interpreter loading every file of the workload
 (bench/workload.py: one site per file and a file of profiles) with the
-stdlib prelude, as `gwc check` does before it evaluates anything; it
+stdlib prelude, as `gwc check` does before it evaluates anything (on the
+deep-stack thread of `run_deep`, with its garbage-collector settings); it
 reports CPU time (user + system, steadier than wall time on a shared
 machine) and wall time, imports included.  "empty" runs with an empty
 `parses/` folder (Lark's grammar tables already cached), "full" with the
@@ -31,8 +32,9 @@ LOAD = """
 import resource, sys, time
 started = time.perf_counter()
 from pathlib import Path
+from gwlang.eval.deep import run_deep
 from gwlang.model.program import gw_files, load_program
-program = load_program(gw_files([Path("sites")]))
+program = run_deep(lambda: load_program(gw_files([Path("sites")])))   # on gwc's deep-stack thread, as it runs
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(usage.ru_utime + usage.ru_stime, time.perf_counter() - started, len(program.inputs))
 """

@@ -27,6 +27,7 @@ else `$XDG_CACHE_HOME/gwlang`, else `~/.cache/gwlang`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import os
@@ -148,10 +149,17 @@ def _read(entry: Path, key: _Key, source: Source) -> ast.Module | None:
     payload = memoryview(data)[_HEADER:]
     if zlib.crc32(payload).to_bytes(4, "big") != data[_HEADER - 4:_HEADER]:
         return None
+    # An AST holds no cycle: the collector, which would scan every node already loaded each time
+    # the new ones pass its threshold (quadratic over a thousand files), has nothing to find here.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         module = _Unpickler(io.BytesIO(payload), source).load()
     except Exception:         # whatever a damaged or foreign pickle raises: a miss
         return None
+    finally:
+        if collecting:
+            gc.enable()
     return module if isinstance(module, ast.Module) else None
 
 
