@@ -19,6 +19,8 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+from gwlang.syntax.nodes import Node
+
 
 class Source:
     """One text the user wrote: a file, or an `-E` expression.
@@ -68,8 +70,7 @@ class Source:
         return f"Source({self.name!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(Node):
     """A range of characters in one source."""
 
     source: Source = field(compare=False, repr=False)

@@ -69,4 +69,7 @@ def test_check_of_good_sites_writes_nothing(tmp_path: Path, capsys: pytest.Captu
     status, out, err = _run(["check", str(ROOT / "sites")], capsys)
     assert (status, err) == (0, "")
     assert out.endswith(": no problems\n") and out.startswith("10 sites, ")
-    assert list(tmp_path.iterdir()) == [work] and list(work.iterdir()) == []
+    assert list(work.iterdir()) == []
+    # The cache folder holds parses (the parse cache) but no build record.
+    assert {p.name for p in tmp_path.iterdir()} <= {"work", "cache"}
+    assert not (tmp_path / "cache" / "builds").exists()

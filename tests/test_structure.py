@@ -29,11 +29,19 @@ def test_version_and_help_import_no_compiler(args: list[str]) -> None:
     assert not imported(*args) & (HEAVY | {"lark"})
 
 
-def test_eval_imports_only_the_front_end(tmp_path: Path) -> None:
+def test_eval_imports_only_the_front_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GWLANG_CACHE", str(tmp_path / "cache"))     # an empty parse cache: Lark parses
     (tmp_path / "one.gw").write_text("{ a = 1 + 2; }\n")
     packages = imported("eval", "one.gw", cwd=tmp_path)
     assert "lark" in packages          # the test can fail: it sees what eval does import
     assert not packages & HEAVY
+
+
+def test_eval_of_a_file_in_the_parse_cache_imports_no_lark(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GWLANG_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "one.gw").write_text("{ a = 1 + 2; }\n")
+    imported("eval", "one.gw", cwd=tmp_path)                  # parsed, and kept in the parse cache
+    assert not imported("eval", "one.gw", cwd=tmp_path) & (HEAVY | {"lark"})
 
 
 def test_compile_imports_no_libvirt(tmp_path: Path) -> None:

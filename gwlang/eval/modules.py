@@ -21,8 +21,7 @@ from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.scopes import undefined_in_module
 from gwlang.eval.values import AttrSet, Declaration, Scope, Thunk, type_name
 from gwlang.paths import BadPath, path_problem, resolved, shown
-from gwlang.syntax import ast
-from gwlang.syntax.parser import parse
+from gwlang.syntax import ast, parse_cache
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # A wheel or sdist carries the stdlib inside the package (setup.py maps the repository's stdlib/
@@ -131,7 +130,7 @@ class ModuleLoader:
     def load_text(self, name: str, text: str, folder: Path) -> LoadedModule:
         """Text that is not a file (an `-E` expression), importing relative to `folder`."""
         source = Source(name, text)
-        loaded = LoadedModule(folder.resolve() / "-", source, parse(source))
+        loaded = LoadedModule(folder.resolve() / "-", source, parse_cache.parse(source))
         self._by_source[id(source)] = loaded
         self._load_dependencies(loaded)
         return loaded
@@ -141,9 +140,10 @@ class ModuleLoader:
         return path.read_text(encoding="utf-8")
 
     def parse_text(self, path: Path, text: str) -> tuple[Source, ast.Module]:
-        """A file's source and syntax; the language server answers from its cache of parsed texts."""
+        """A file's source and syntax, from the parse cache when the text is unchanged; the language
+        server answers from its own cache of parsed texts first."""
         source = Source(display_name(path), text, str(path))
-        return source, parse(source)
+        return source, parse_cache.parse(source)
 
     def _load(self, path: Path, via: Span | None) -> LoadedModule:
         cached = self.modules.get(path)

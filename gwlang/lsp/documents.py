@@ -16,7 +16,7 @@ from gwlang.diagnostics import GwError, Source
 from gwlang.eval.evaluator import Evaluator
 from gwlang.eval.modules import ModuleLoader, SearchPath, display_name
 from gwlang.syntax import ast
-from gwlang.syntax.parser import parse
+from gwlang.syntax.parse_cache import parse
 
 # A parse is kept per (file, text digest): the file name is part of the key because spans
 # carry their `Source`, whose name diagnostics show.

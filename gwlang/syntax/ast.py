@@ -8,46 +8,42 @@ them with `match`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from gwlang.diagnostics import Span
+from gwlang.syntax.nodes import Node
 
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
-class IntLit:
+class IntLit(Node):
     """`42`"""
     value: int
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class SizeLit:
+class SizeLit(Node):
     """`512MiB`: `text` as written, `value` in bytes."""
     text: str
     value: int
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class DomainLit:
+class DomainLit(Node):
     """An address literal: `10.0.0.1` (ipv4), `10.0.0.0/24` (net), `00:16:3e:00:00:01` (mac)."""
     kind: Literal["ipv4", "net", "mac"]
     text: str
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Const:
+class Const(Node):
     """`true`, `false`, `null`."""
     value: bool | None
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Str:
+class Str(Node):
     """`"a ${b} c"` or `''...''`: literal pieces and interpolated expressions, in order.
 
     `indented` records how the string was written, as the span records
@@ -59,22 +55,19 @@ class Str:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Var:
+class Var(Node):
     """`name`"""
     name: str
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class StaticKey:
+class StaticKey(Node):
     """`a` or `"a b"` in an attribute path."""
     name: str
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class DynamicKey:
+class DynamicKey(Node):
     """`${expr}` in an attribute path."""
     expr: Expr
     span: Span = field(compare=False, repr=False)
@@ -83,8 +76,7 @@ class DynamicKey:
 AttrKey = StaticKey | DynamicKey
 
 
-@dataclass(frozen=True, slots=True)
-class Select:
+class Select(Node):
     """`e.a.b` or `e.a.b or default`."""
     target: Expr
     path: tuple[AttrKey, ...]
@@ -92,32 +84,28 @@ class Select:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class HasAttr:
+class HasAttr(Node):
     """`e ? a.b`"""
     target: Expr
     path: tuple[AttrKey, ...]
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Apply:
+class Apply(Node):
     """`f x`"""
     function: Expr
     argument: Expr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Formal:
+class Formal(Node):
     """`name` or `name ? default` in a set pattern."""
     name: str
     default: Expr | None
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(Node):
     """`{ a, b ? 1, ... }`, optionally bound whole with `args@`."""
     formals: tuple[Formal, ...]
     ellipsis: bool
@@ -125,24 +113,21 @@ class Pattern:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Lambda:
+class Lambda(Node):
     """`x: body` (param is a name) or `{ a, b ? 1 }: body` (param is a pattern)."""
     param: str | Pattern
     body: Expr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Bind:
+class Bind(Node):
     """`a.b = e;` inside an attribute set or `let`."""
     path: tuple[AttrKey, ...]
     value: Expr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Inherit:
+class Inherit(Node):
     """`inherit a b;` or `inherit (e) a b;`"""
     names: tuple[StaticKey, ...]
     source: Expr | None
@@ -152,31 +137,27 @@ class Inherit:
 Binding = Bind | Inherit
 
 
-@dataclass(frozen=True, slots=True)
-class AttrSet:
+class AttrSet(Node):
     """`{ a = 1; }`, or `rec { ... }` where the values see each other."""
     bindings: tuple[Binding, ...]
     recursive: bool
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class ListExpr:
+class ListExpr(Node):
     """`[ a b c ]`"""
     items: tuple[Expr, ...]
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Let:
+class Let(Node):
     """`let a = 1; b = a; in body` (recursive, lazy)."""
     bindings: tuple[Binding, ...]
     body: Expr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class If:
+class If(Node):
     """`if c then a else b`"""
     condition: Expr
     then: Expr
@@ -188,8 +169,7 @@ BinaryOperator = Literal["->", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "//
                          "+", "-", "*", "/", "++"]
 
 
-@dataclass(frozen=True, slots=True)
-class BinOp:
+class BinOp(Node):
     """`a OP b` for every infix operator; `op_span` points at the operator."""
     op: BinaryOperator
     left: Expr
@@ -198,22 +178,19 @@ class BinOp:
     op_span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Node):
     """`!e`"""
     operand: Expr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Negate:
+class Negate(Node):
     """`-e`"""
     operand: Expr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Import:
+class Import(Node):
     """`import "./x.gw"` (relative) or `import <a/b.gw>` (search path)."""
     target: str
     search: bool
@@ -226,8 +203,7 @@ Expr = (IntLit | SizeLit | DomainLit | Const | Str | Var | Select | HasAttr | Ap
 # ---------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(Node):
     """A declared or referenced name with its own span."""
     name: str
     span: Span = field(compare=False, repr=False)
@@ -236,8 +212,7 @@ class Name:
 StatementOp = Literal["=", "?=", "+=", "-="]
 
 
-@dataclass(frozen=True, slots=True)
-class Define:
+class Define(Node):
     """`path = e;`, `path ?= e;`, `path += e;`, `path -= e;`, `final path = e;`"""
     path: tuple[AttrKey, ...]
     op: StatementOp
@@ -246,8 +221,7 @@ class Define:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Assert:
+class Assert(Node):
     """`assert condition, "message";`"""
     condition: Expr
     message: Expr
@@ -257,15 +231,13 @@ class Assert:
 Statement = Define | Assert
 
 
-@dataclass(frozen=True, slots=True)
-class TypeName:
+class TypeName(Node):
     """`int`, `string`, `interface` (a schema name)."""
     name: str
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class TypeRange:
+class TypeRange(Node):
     """`1..128`, `16MiB..`, `..64` inside a type call."""
     low: int | SizeLit | None
     high: int | SizeLit | None
@@ -275,31 +247,27 @@ class TypeRange:
 TypeArg = int | SizeLit | str | TypeName | TypeRange
 
 
-@dataclass(frozen=True, slots=True)
-class TypeCall:
+class TypeCall(Node):
     """`int(1..64)`, `size(16MiB..)`, `enum("a", "b")`, `ref(host)`."""
     name: str
     args: tuple[TypeArg, ...]
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class TypeList:
+class TypeList(Node):
     """`[T]`"""
     element: TypeExpr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class TypeAttrs:
+class TypeAttrs(Node):
     """`{K: T}`"""
     key: TypeExpr
     value: TypeExpr
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class TypeNullable:
+class TypeNullable(Node):
     """`T?`"""
     inner: TypeExpr
     span: Span = field(compare=False, repr=False)
@@ -308,8 +276,7 @@ class TypeNullable:
 TypeExpr = TypeName | TypeCall | TypeList | TypeAttrs | TypeNullable
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(Node):
     """`path : type = default "documentation";` in a schema."""
     path: tuple[AttrKey, ...]
     type: TypeExpr
@@ -318,16 +285,14 @@ class Field:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaDecl:
+class SchemaDecl(Node):
     """`schema node { ... }`"""
     name: Name
     fields: tuple[Field, ...]
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileDecl:
+class ProfileDecl(Node):
     """`[abstract] profile ui extends base, x { statements }`"""
     name: Name
     abstract: bool
@@ -336,16 +301,14 @@ class ProfileDecl:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class HostDecl:
+class HostDecl(Node):
     """`host gw { statements }`"""
     name: Name
     body: tuple[Statement, ...]
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
+class Family(Node):
     """`[01..16]` after a node name: bounds and the zero-padding width."""
     low: int
     high: int
@@ -353,8 +316,7 @@ class Family:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class NodeDecl:
+class NodeDecl(Node):
     """`node ce : P1, P2 { ... }`, `node wn[01..04] : wn { ... }`, or `node ce { ... }`."""
     name: Name
     family: Family | None
@@ -366,8 +328,7 @@ class NodeDecl:
 SiteItem = Define | Assert | HostDecl | NodeDecl
 
 
-@dataclass(frozen=True, slots=True)
-class SiteDecl:
+class SiteDecl(Node):
     """`[abstract] site ucc extends gateway { ... }`"""
     name: Name
     abstract: bool
@@ -376,8 +337,7 @@ class SiteDecl:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class ImportItem:
+class ImportItem(Node):
     """`import <a/b.gw>;` (names join the scope) or `import "./x.gw" as x;`."""
     target: str
     search: bool
@@ -385,8 +345,7 @@ class ImportItem:
     span: Span = field(compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class LetItem:
+class LetItem(Node):
     """`let a = 1; b = 2;` at module level."""
     bindings: tuple[Binding, ...]
     span: Span = field(compare=False, repr=False)
@@ -395,8 +354,7 @@ class LetItem:
 Item = ImportItem | LetItem | SchemaDecl | ProfileDecl | SiteDecl
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(Node):
     """A file: either items, or one expression (`body`).
 
     `imports` lists every import the file contains, items and expressions

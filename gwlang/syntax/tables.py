@@ -27,6 +27,7 @@ from lark.lexer import BasicLexer, LexerState, LineCounter
 from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
 
+from gwlang.cachedir import cache_root
 from gwlang.diagnostics import Source
 from gwlang.syntax.lower import Lowerer
 
@@ -378,15 +379,15 @@ def _fallback_lexer(lexer_conf: Any) -> Any:
 def _cache_file(grammar: str) -> str | bool:
     """Where Lark keeps its compiled tables (4x faster start); keyed by the grammar's hash.
 
-    A per-user cache folder; when it cannot be written, Lark's own default
-    (the temporary folder) is used.
+    The gwlang cache folder (`cachedir.cache_root`); when it cannot be
+    written, Lark's own default (the temporary folder) is used.
     """
     digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "gwlang")
+    root = cache_root()
+    folder = str(root) if root is not None else tempfile.gettempdir()
     try:
         os.makedirs(folder, exist_ok=True)
-    except OSError:
+    except (OSError, ValueError):
         folder = tempfile.gettempdir()
     if not os.access(folder, os.W_OK):
         return True
