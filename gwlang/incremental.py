@@ -54,6 +54,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gwlang import cachedir
+
 if TYPE_CHECKING:
     from gwlang.eval.modules import LoadedModule
     from gwlang.eval.values import Declaration
@@ -406,7 +408,11 @@ def _current_sources(record: FolderRecord, check: FolderCheck) -> dict[str, Sour
 # ---------------------------------------------------------------- the record of an output folder
 
 def cache_root() -> Path:
-    return Path(os.environ.get("GWLANG_CACHE") or Path.home() / ".cache" / "gwlang")
+    """The folder `cachedir` picks (GWLANG_CACHE, XDG_CACHE_HOME, home), shared with the parse cache."""
+    root = cachedir.cache_root()
+    if root is None:
+        raise RuntimeError("no home folder for the build records: set GWLANG_CACHE")
+    return root
 
 
 def builds_folder() -> Path:
